@@ -1,0 +1,101 @@
+"""``mgm e2e``: boot an embedded PostgreSQL, run the Gherkin scenarios, summarise.
+
+Every scenario starts its own EBS (and mocks) on free loopback ports against a
+fresh clone of a migrated database on the server booted here, so a run never
+touches the operator's data and can run beside a live stack.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import mgm_core
+
+
+def find_project_root() -> Path:
+    """The checkout holding ``features/``: the working directory, else the package's parent."""
+    for candidate in (Path.cwd(), Path(mgm_core.__file__).resolve().parent.parent):
+        if (candidate / "features").is_dir() and (candidate / "conftest.py").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "cannot find the features/ folder: run `mgm e2e` from the project checkout"
+    )
+
+
+class _Tally:
+    """A tiny pytest plugin that counts outcomes per tier for the closing summary."""
+
+    def __init__(self) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.tiers: Counter[tuple[str, str]] = Counter()
+        self.failed: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001 - pytest's hook signature
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            outcome = report.outcome
+            self.outcomes[outcome] += 1
+            tier = next((k for k in report.keywords if k.startswith("tier_")), "untiered")
+            self.tiers[(tier, outcome)] += 1
+            if outcome == "failed":
+                self.failed.append(report.nodeid)
+
+
+def run_e2e(marker: str, alluredir: str, extra: list[str]) -> int:
+    import pytest
+
+    from mgm_core.db.embedded import EmbeddedPostgres, EmbeddedPostgresUnavailable
+
+    root = find_project_root()
+    allure = Path(alluredir).resolve()
+    server = None
+    env_backup = os.environ.get("MGM_TEST_DATABASE_URL")
+    try:
+        if os.environ.get("MGM_DATABASE_URL"):
+            os.environ["MGM_TEST_DATABASE_URL"] = os.environ["MGM_DATABASE_URL"]
+            print("mgm e2e: using the PostgreSQL server of MGM_DATABASE_URL")
+        elif not env_backup:
+            data_dir = Path(tempfile.mkdtemp(prefix="mgm-e2e-"))
+            print(f"mgm e2e: starting embedded PostgreSQL in {data_dir} ...", flush=True)
+            try:
+                server = EmbeddedPostgres(data_dir, durable=False)
+                os.environ["MGM_TEST_DATABASE_URL"] = server.start()
+            except EmbeddedPostgresUnavailable as exc:
+                print(f"mgm e2e: {exc}", file=sys.stderr)
+                return 2
+        tally = _Tally()
+        args = [
+            str(root / "features"),
+            "-m",
+            marker,
+            "--gherkin-terminal-reporter",
+            "-v",
+            "--rootdir",
+            str(root),
+            f"--alluredir={allure}",
+            "--clean-alluredir",
+            "-p",
+            "no:cacheprovider",
+            *[a for a in extra if a != "--"],
+        ]
+        code = pytest.main(args, plugins=[tally])
+    finally:
+        if server is not None:
+            server.stop()
+        if env_backup is None:
+            os.environ.pop("MGM_TEST_DATABASE_URL", None)
+
+    print("\n=== mgm e2e summary ===")
+    for (tier, outcome), count in sorted(tally.tiers.items()):
+        print(f"  {tier:<10} {outcome:<8} {count}")
+    total = ", ".join(f"{n} {o}" for o, n in sorted(tally.outcomes.items())) or "no scenarios ran"
+    print(f"  total: {total}")
+    for nodeid in tally.failed:
+        print(f"  FAILED {nodeid}")
+    print(f"  Allure results: {allure}  (view with: allure serve {allure})")
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("mgm e2e: no scenario matched the marker expression", file=sys.stderr)
+    return int(code)

@@ -1,0 +1,135 @@
+"""Running aiohttp applications: in the foreground for the CLI, or on a thread for tests.
+
+A service under test runs on an event loop of its own (a background thread),
+so synchronous test code and pytest-bdd steps talk to it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+
+from aiohttp import web
+
+AppFactory = Callable[[], web.Application | Awaitable[web.Application]]
+
+
+async def start_site(
+    app: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, int]:
+    """Start ``app`` on ``host:port`` (0 = a free port); returns the runner and the bound port."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    server = site._server
+    assert server is not None and server.sockets
+    return runner, server.sockets[0].getsockname()[1]
+
+
+async def serve_until_signalled(
+    app: web.Application, host: str, port: int, *, on_started: Callable[[int], None] | None = None
+) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM, then shut down cleanly (the CLI's loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    runner, bound = await start_site(app, host, port)
+    try:
+        if on_started:
+            on_started(bound)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+class BackgroundServer:
+    """An aiohttp application served on a background thread's own event loop.
+
+    ``start()`` blocks until the app is listening (its ``cleanup_ctx`` ran) and
+    returns the base URL; ``stop()`` runs the app's cleanup and joins the thread.
+    A start-up failure is raised in the caller's thread.
+    """
+
+    def __init__(self, factory: AppFactory, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._factory = factory
+        self._host = host
+        self._port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("server is not started")
+        return f"http://{self._host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> str:
+        started: Future[int] = Future()
+        self._loop = asyncio.new_event_loop()
+
+        async def boot() -> int:
+            made = self._factory()
+            app = await made if asyncio.iscoroutine(made) else made
+            assert isinstance(app, web.Application)
+            self.app = app
+            self._runner, port = await start_site(app, self._host, self._port)
+            return port
+
+        def run() -> None:
+            assert self._loop is not None
+            asyncio.set_event_loop(self._loop)
+            try:
+                started.set_result(self._loop.run_until_complete(boot()))
+            except BaseException as exc:  # report start-up failure to the caller
+                started.set_exception(exc)
+                self._loop.close()
+                return
+            self._loop.run_forever()
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="mgm-server", daemon=True)
+        self._thread.start()
+        self.port = started.result(timeout)
+        return self.url
+
+    def call(self, coro_factory: Callable[[], Awaitable[object]], timeout: float = 30.0) -> object:
+        """Run a coroutine on the server's loop and wait for its result."""
+        if self._loop is None:
+            raise RuntimeError("server is not started")
+
+        async def wrapped() -> object:
+            return await coro_factory()
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None and self._thread.is_alive():
+            runner = self._runner
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(timeout)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+        self._loop = self._thread = self._runner = None
+
+    def __enter__(self) -> BackgroundServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Helpers for testing the EBS, its mocks and plugins: servers on their own loop, databases."""

@@ -1,0 +1,147 @@
+"""A real EBS on its own event loop, for tests and scenarios that talk HTTP to it.
+
+``RunningEbs`` starts :func:`mgm_core.web.app.create_app` on a free loopback
+port with a :class:`VirtualClock`, and offers a synchronous client plus the
+small conveniences every test needs: Extension tokens, the Desktop key header,
+and signed EventSub chat deliveries.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from mgm_core.clock import VirtualClock
+from mgm_core.config import Config
+from mgm_core.security import eventsub, extension_jwt
+from mgm_core.serving import BackgroundServer
+from mgm_core.web.access import API_KEY_HEADER
+from mgm_core.web.app import create_app
+
+TEST_API_KEY = "test-desktop-api-key"
+TEST_EVENTSUB_SECRET = "test-eventsub-secret"
+# A fixed instant well inside a cycle's collecting phase: 12:01:00 UTC.
+DEFAULT_START = datetime(2026, 11, 24, 12, 1, 0, tzinfo=UTC)
+
+
+def test_config(database_url: str, **overrides: Any) -> Config:
+    """A development config for tests: virtual clock, known secrets, subscriber bypass on."""
+    base = Config(
+        env="development",
+        database_url=database_url,
+        api_key=TEST_API_KEY,
+        eventsub_secret=TEST_EVENTSUB_SECRET,
+        clock="virtual",
+        dev_skip_subscriber_check=True,
+        enable_e2e_harness=True,
+    )
+    return base.with_overrides(**overrides).validate()
+
+
+class RunningEbs:
+    """An EBS served on a background thread; use as a context manager or call ``stop()``."""
+
+    def __init__(self, config: Config, *, clock: VirtualClock | None = None) -> None:
+        self.config = config
+        self.clock = clock or VirtualClock(DEFAULT_START)
+        self._server = BackgroundServer(lambda: create_app(config, clock=self.clock))
+        self.url = self._server.start()
+        self.http = httpx.Client(base_url=self.url, timeout=30.0)
+
+    def stop(self) -> None:
+        self.http.close()
+        self._server.stop()
+
+    def __enter__(self) -> RunningEbs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def app(self) -> Any:
+        return self._server.app
+
+    # -- credentials ---------------------------------------------------------------
+    def token(self, user_id: str | None, display_name: str | None = None, **claims: Any) -> str:
+        """An Extension JWT valid at the EBS's current (virtual) time."""
+        payload = extension_jwt.viewer_claims(
+            user_id,
+            self.clock.now(),
+            display_name=display_name,
+            audience=self.config.extension_client_id,
+            **claims,
+        )
+        return extension_jwt.mint(payload, self.config.extension_key())
+
+    def bearer(self, user_id: str | None, display_name: str | None = None, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user_id, display_name, **claims)}"}
+
+    def desktop(self) -> dict[str, str]:
+        return {API_KEY_HEADER: self.config.api_key}
+
+    # -- EventSub ------------------------------------------------------------------
+    def chat_delivery(
+        self,
+        chatter_id: str,
+        text: str,
+        *,
+        login: str | None = None,
+        name: str | None = None,
+        badges: tuple[str, ...] = ("subscriber",),
+        message_id: str | None = None,
+        delivery_id: str | None = None,
+        timestamp: str | None = None,
+        secret: str | None = None,
+    ) -> httpx.Response:
+        """Post a signed ``channel.chat.message`` notification and return the answer."""
+        message_id = message_id or str(uuid.uuid4())
+        body = {
+            "subscription": {"id": str(uuid.uuid4()), "type": "channel.chat.message", "version": "1"},
+            "event": {
+                "broadcaster_user_id": "1000",
+                "chatter_user_id": chatter_id,
+                "chatter_user_login": login or f"login{chatter_id}",
+                "chatter_user_name": name or login or f"Viewer{chatter_id}",
+                "message_id": message_id,
+                "message": {"text": text, "fragments": [{"type": "text", "text": text}]},
+                "badges": [{"set_id": b, "id": "1", "info": ""} for b in badges],
+            },
+        }
+        return self.post_eventsub(
+            body,
+            message_type="notification",
+            delivery_id=delivery_id or message_id,
+            timestamp=timestamp,
+            secret=secret,
+        )
+
+    def post_eventsub(
+        self,
+        body: dict[str, Any] | bytes,
+        *,
+        message_type: str = "notification",
+        delivery_id: str | None = None,
+        timestamp: str | None = None,
+        secret: str | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        delivery_id = delivery_id or str(uuid.uuid4())
+        timestamp = timestamp or eventsub.format_timestamp(self.clock.now())
+        key = self.config.eventsub_secret if secret is None else secret
+        headers = {
+            "Content-Type": "application/json",
+            eventsub.HEADER_MESSAGE_ID: delivery_id,
+            eventsub.HEADER_TIMESTAMP: timestamp,
+            eventsub.HEADER_MESSAGE_TYPE: message_type,
+            eventsub.HEADER_SUBSCRIPTION_TYPE: "channel.chat.message",
+            eventsub.HEADER_SUBSCRIPTION_VERSION: "1",
+            eventsub.HEADER_RETRY: "0",
+            eventsub.HEADER_SIGNATURE: signature or eventsub.signature(key, delivery_id, timestamp, raw),
+        }
+        return self.http.post("/api/twitch/eventsub", content=raw, headers=headers)

@@ -1,0 +1,68 @@
+"""The EBS application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from mgm_core.clock import Clock, SystemClock, VirtualClock
+from mgm_core.config import Config
+from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.store.database import Database
+from mgm_core.web import keys, openapi
+from mgm_core.web.access import access_middleware
+from mgm_core.web.errors import error_middleware
+from mgm_core.web.routes import ROUTES, add_routes
+
+log = logging.getLogger("mgm_core.app")
+
+
+def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
+    """Build the EBS: routes, middlewares, and the resources it opens on start-up.
+
+    ``clock`` overrides the configured one (tests inject a :class:`VirtualClock`).
+    """
+    if clock is None:
+        clock = VirtualClock() if config.virtual_clock else SystemClock()
+    app = web.Application(
+        middlewares=[error_middleware, access_middleware], client_max_size=config.max_body_bytes
+    )
+    app[keys.CONFIG] = config
+    app[keys.CLOCK] = clock
+    app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
+    app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
+    app[keys.OPENAPI] = openapi.build(ROUTES)
+    add_routes(app)
+    app.cleanup_ctx.append(_database)
+    for name in config.dev_only_settings_ignored():
+        log.warning("development-only setting ignored in production", extra={"variable": name})
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    config = app[keys.CONFIG]
+    embedded = None
+    dsn = config.database_url
+    if dsn is None:
+        from mgm_core.db.embedded import EmbeddedPostgres
+
+        embedded = EmbeddedPostgres(config.data_dir)
+        dsn = await asyncio.to_thread(embedded.start)
+        log.info("embedded PostgreSQL started", extra={"data_dir": str(config.data_dir)})
+    try:
+        database = await Database.open(dsn)
+    except BaseException:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+        raise
+    app[keys.DATABASE] = database
+    try:
+        yield
+    finally:
+        await database.close()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+            log.info("embedded PostgreSQL stopped")

@@ -1,0 +1,148 @@
+"""``POST /api/twitch/eventsub``: Twitch's webhook (decisions.md "EventSub").
+
+Signature first; then the message type decides. Once the signature holds,
+every business outcome answers 2xx so Twitch neither retries nor revokes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from mgm_core.domain.chat_command import parse_twgold
+from mgm_core.domain.names import name_problem
+from mgm_core.domain.pool import Viewer, has_subscriber_badge
+from mgm_core.security import eventsub
+from mgm_core.store import enrollment
+from mgm_core.store.enrollment import ChatDelivery, ChatOutcome
+from mgm_core.web import keys
+from mgm_core.web.access import Access, access
+from mgm_core.web.wire import require_json_content
+
+log = logging.getLogger("mgm_core.eventsub")
+
+CHAT_MESSAGE = "channel.chat.message"
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@access(Access.EVENTSUB)
+async def eventsub_webhook(request: web.Request) -> web.Response:
+    config = request.app[keys.CONFIG]
+    now = request.app[keys.CLOCK].now()
+    headers = request.headers
+    raw = await request.read()
+    delivery_id = headers.get(eventsub.HEADER_MESSAGE_ID)
+    timestamp = headers.get(eventsub.HEADER_TIMESTAMP)
+    if config.eventsub_secret:
+        eventsub.verify_signature(
+            config.eventsub_secret, delivery_id, timestamp, raw, headers.get(eventsub.HEADER_SIGNATURE)
+        )
+        eventsub.check_freshness(timestamp, now)
+    elif timestamp:
+        eventsub.check_freshness(timestamp, now)
+    if raw.strip():
+        require_json_content(request)
+
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        log.warning("eventsub body is not JSON; ignored", extra={"delivery_id": delivery_id})
+        return web.Response(status=204)
+    payload = _object(payload)
+    message_type = (headers.get(eventsub.HEADER_MESSAGE_TYPE) or "").strip().lower()
+
+    if message_type == "webhook_callback_verification" or (not message_type and "challenge" in payload):
+        challenge = payload.get("challenge")
+        if not isinstance(challenge, str):
+            log.warning("verification without a challenge string; ignored")
+            return web.Response(status=204)
+        log.info("eventsub verification answered", extra={"subscription_type": _subscription_type(payload)})
+        return web.Response(text=challenge, content_type="text/plain")
+
+    subscription = _object(payload.get("subscription"))
+    if message_type == "revocation":
+        await enrollment.record_revocation(
+            request.app[keys.DATABASE],
+            _text(subscription.get("id")) or None,
+            _text(subscription.get("type")) or None,
+            _text(subscription.get("status")) or None,
+            now,
+        )
+        log.warning(
+            "eventsub subscription revoked",
+            extra={
+                "subscription_type": _text(subscription.get("type")),
+                "status": _text(subscription.get("status")),
+            },
+        )
+        return web.Response(status=204)
+
+    event = payload.get("event")
+    if not subscription or not isinstance(event, dict):
+        log.info(
+            "eventsub payload without subscription or event; ignored", extra={"delivery_id": delivery_id}
+        )
+        return web.Response(status=204)
+    if _subscription_type(payload) != CHAT_MESSAGE:
+        log.info(
+            "eventsub type not handled; ignored", extra={"subscription_type": _subscription_type(payload)}
+        )
+        return web.Response(status=204)
+
+    await _handle_chat_message(
+        request, ChatDelivery(delivery_id or None, _text(event.get("message_id")) or None), event
+    )
+    return web.Response(status=204)
+
+
+def _subscription_type(payload: dict[str, Any]) -> str:
+    return _text(_object(payload.get("subscription")).get("type"))
+
+
+async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, event: dict[str, Any]) -> None:
+    config = request.app[keys.CONFIG]
+    database = request.app[keys.DATABASE]
+    now = request.app[keys.CLOCK].now()
+    chatter_id = _text(event.get("chatter_user_id"))
+    display = _text(event.get("chatter_user_name")) or _text(event.get("chatter_user_login")) or chatter_id
+    text = _object(event.get("message")).get("text")
+    badges = [_text(_object(b).get("set_id")) for b in event.get("badges") or [] if isinstance(b, dict)]
+    context = {
+        "delivery_id": delivery.delivery_id,
+        "message_id": delivery.message_id,
+        "chatter_id": chatter_id,
+    }
+
+    reason: str | None = None
+    raw_name = parse_twgold(text)
+    if not delivery.message_id or not chatter_id:
+        reason = "message_id or chatter_user_id missing"
+    elif raw_name is None:
+        reason = "not a !twgold command"
+    elif not has_subscriber_badge(badges, config.subscriber_badges):
+        reason = "not_subscriber"
+    elif (problem := name_problem(raw_name)) is not None:
+        reason = f"invalid_character_name: {problem}"
+    if reason is not None or raw_name is None:
+        fresh = await enrollment.remember_chat_delivery(database, delivery, now)
+        outcome = ChatOutcome.IGNORED if fresh else ChatOutcome.REPLAY
+        log.info("chat enrollment %s", outcome.value, extra={**context, "reason": reason})
+        return
+    outcome, why = await enrollment.enroll_from_chat(
+        database, delivery, Viewer(chatter_id, display), raw_name.strip(), now
+    )
+    log.info("chat enrollment %s", outcome.value, extra={**context, "reason": why})

@@ -1,0 +1,20 @@
+"""Typed keys for application and request state (no module-level singletons)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mgm_core.clock import Clock
+from mgm_core.config import Config
+from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.security.extension_jwt import ExtensionIdentity
+from mgm_core.store.database import Database
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Clock)
+DATABASE = web.AppKey("database", Database)
+EXTENSION_LIMITER = web.AppKey("extension_limiter", FixedWindowLimiter)
+DESKTOP_LIMITER = web.AppKey("desktop_limiter", FixedWindowLimiter)
+OPENAPI = web.AppKey("openapi", dict)
+
+EXTENSION_IDENTITY = web.RequestKey("extension_identity", ExtensionIdentity)

@@ -1,0 +1,177 @@
+"""OpenAPI 3.1 for every route, built from the route table (one source of truth)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from mgm_core import SERVICE_NAME, __version__
+from mgm_core.domain.roulette import SpinPhase
+from mgm_core.errors import ErrorCode
+
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
+
+_SECURITY = {
+    "extension": [{"extensionJwt": []}],
+    "viewer": [{"extensionJwt": []}],
+    "desktop": [{"apiKey": []}],
+    "harness": [{"apiKey": []}],
+    "dev_clock": [{"apiKey": []}],
+    "eventsub": [{"eventSubSignature": []}],
+    "public": [],
+}
+
+_STR = {"type": "string"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "date-time"}
+_UUID = {"type": "string", "format": "uuid"}
+
+PAYOUT_STATUSES = ["Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"]
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "ApiError": {
+        "type": "object",
+        "required": ["code", "message", "details"],
+        "properties": {
+            "code": {"type": "string", "enum": [c.value for c in ErrorCode]},
+            "message": _STR,
+            "details": {"type": "object"},
+        },
+    },
+    "ServiceInfo": {"type": "object", "properties": {"service": _STR, "version": _STR, "status": _STR}},
+    "Health": {"type": "object", "properties": {"status": _STR, "component": _STR, "database": _STR}},
+    "VersionInfo": {
+        "type": "object",
+        "properties": {
+            "version": _STR,
+            "releaseNotesUrl": _NULLABLE_STR,
+            "minimumDesktopVersion": _NULLABLE_STR,
+            "minimumAddonVersion": _NULLABLE_STR,
+            "minimumExtensionVersion": _NULLABLE_STR,
+        },
+    },
+    "EventSubPayload": {
+        "type": "object",
+        "description": "A Twitch EventSub webhook body (verification, notification or revocation).",
+        "properties": {"subscription": {"type": "object"}, "event": {"type": "object"}, "challenge": _STR},
+    },
+    "PoolMe": {
+        "type": "object",
+        "required": ["isEnrolled", "characterName"],
+        "properties": {"isEnrolled": {"type": "boolean"}, "characterName": _NULLABLE_STR},
+    },
+    "ClaimRequest": {
+        "type": "object",
+        "required": ["characterName", "enrollmentRequestId"],
+        "properties": {
+            "characterName": {**_STR, "description": "2-12 Latin or Cyrillic letters"},
+            "enrollmentRequestId": {**_STR, "maxLength": 128},
+        },
+    },
+    "PoolEnrollment": {
+        "type": "object",
+        "properties": {"characterName": _STR, "enrollmentRequestId": _STR},
+    },
+    "RouletteState": {
+        "type": "object",
+        "properties": {
+            "nextSpinAt": _TIME,
+            "serverNow": _TIME,
+            "spinIntervalSeconds": {"type": "integer", "const": 300},
+            "poolParticipantCount": {"type": "integer"},
+            "spinPhase": {"type": "string", "enum": [p.value for p in SpinPhase]},
+            "currentSpinCycleId": {"type": ["string", "null"], "format": "uuid"},
+        },
+    },
+    "PayoutDto": {
+        "type": "object",
+        "properties": {
+            "id": _UUID,
+            "twitchUserId": _STR,
+            "twitchDisplayName": _STR,
+            "characterName": _STR,
+            "goldAmount": {"type": "integer"},
+            "enrollmentRequestId": _STR,
+            "status": {"type": "string", "enum": PAYOUT_STATUSES},
+            "createdAt": _TIME,
+            "isRewardSentAnnouncedToChat": {"type": "boolean"},
+        },
+    },
+}
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", path) or ["root"]
+    return method.lower() + "".join(w.capitalize() for w in words)
+
+
+def build(routes: Iterable[Any]) -> dict[str, Any]:
+    """The OpenAPI document for ``routes`` (items of :class:`mgm_core.web.routes.Route`)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        responses: dict[str, Any] = {}
+        for status, schema in sorted(route.responses.items()):
+            answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
+            if schema:
+                answer["content"] = {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+                }
+            responses[str(status)] = answer
+        for status in route.errors:
+            responses[str(status)] = {
+                "description": _STATUS_TEXT.get(status, str(status)),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
+            }
+        operation: dict[str, Any] = {
+            "operationId": _operation_id(route.method, route.path),
+            "summary": route.summary,
+            "tags": [route.tag],
+            "security": _SECURITY[route.access],
+            "responses": responses,
+        }
+        params = re.findall(r"{(\w+)}", route.path)
+        if params:
+            operation["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": _UUID} for p in params
+            ]
+        if route.request:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{route.request}"}}
+                },
+            }
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": SERVICE_NAME, "version": __version__},
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "extensionJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-MGM-ApiKey"},
+                "eventSubSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Twitch-Eventsub-Message-Signature",
+                    "description": "HMAC-SHA256 over message id + timestamp + raw body",
+                },
+            },
+        },
+    }

@@ -1,0 +1,100 @@
+"""Every route of the EBS, in one table that also feeds ``/openapi.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from mgm_core.web.access import Handler, access_of
+from mgm_core.web.handlers import eventsub, pool, roulette, service
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    request: str | None = None  # component schema name of the JSON body
+    responses: dict[int, str | None] = field(default_factory=dict)  # status -> schema name (None: no body)
+    errors: tuple[int, ...] = ()
+
+    @property
+    def access(self) -> str:
+        return access_of(self.handler).value
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET",
+        "/",
+        service.root,
+        "Service name and version (probed by the seed CI)",
+        "service",
+        responses={200: "ServiceInfo"},
+    ),
+    Route("GET", "/health", service.health, "Liveness", "service", responses={200: "Health"}),
+    Route(
+        "GET",
+        "/health/ready",
+        service.ready,
+        "Readiness: 200 only when the database answers",
+        "service",
+        responses={200: "Health"},
+        errors=(503,),
+    ),
+    Route(
+        "GET",
+        "/api/version",
+        service.version,
+        "Versions and minimum client versions",
+        "service",
+        responses={200: "VersionInfo"},
+    ),
+    Route("GET", "/openapi.json", service.openapi, "This OpenAPI document", "service", responses={200: None}),
+    Route(
+        "POST",
+        "/api/twitch/eventsub",
+        eventsub.eventsub_webhook,
+        "Twitch EventSub webhook: verification, channel.chat.message notifications, revocations",
+        "twitch",
+        request="EventSubPayload",
+        responses={200: None, 204: None},
+        errors=(403, 413, 415),
+    ),
+    Route(
+        "GET",
+        "/api/pool/me",
+        pool.pool_me,
+        "The caller's pool entry",
+        "extension",
+        responses={200: "PoolMe"},
+        errors=(401, 429),
+    ),
+    Route(
+        "POST",
+        "/api/payouts/claim",
+        pool.claim,
+        "Join the pool through the Extension (idempotent)",
+        "extension",
+        request="ClaimRequest",
+        responses={200: "PoolEnrollment", 201: "PoolEnrollment"},
+        errors=(400, 401, 403, 409, 413, 415, 429),
+    ),
+    Route(
+        "GET",
+        "/api/roulette/state",
+        roulette.state,
+        "The roulette schedule and phase",
+        "extension",
+        responses={200: "RouletteState"},
+        errors=(401, 429),
+    ),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
