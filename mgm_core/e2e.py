@@ -21,9 +21,7 @@ def find_project_root() -> Path:
     for candidate in (Path.cwd(), Path(mgm_core.__file__).resolve().parent.parent):
         if (candidate / "features").is_dir() and (candidate / "conftest.py").is_file():
             return candidate
-    raise FileNotFoundError(
-        "cannot find the features/ folder: run `mgm e2e` from the project checkout"
-    )
+    raise FileNotFoundError("cannot find the features/ folder: run `mgm e2e` from the project checkout")
 
 
 class _Tally:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from mgm_core.clock import VirtualClock
 from mgm_core.config import Config
+from mgm_core.domain import roulette
 from mgm_core.security import eventsub, extension_jwt
 from mgm_core.serving import BackgroundServer
 from mgm_core.web.access import API_KEY_HEADER
+from mgm_core.web import keys
 from mgm_core.web.app import create_app
 
 TEST_API_KEY = "test-desktop-api-key"
@@ -66,6 +68,16 @@ class RunningEbs:
     def app(self) -> Any:
         return self._server.app
 
+    def fetchval(self, query: str, *args: Any) -> Any:
+        """Run one read-only SQL query on the EBS's own pool (for assertions on stored state)."""
+        database = self.app[keys.DATABASE]
+
+        async def run() -> Any:
+            async with database.connection() as conn:
+                return await conn.fetchval(query, *args)
+
+        return self._server.call(run)
+
     # -- credentials ---------------------------------------------------------------
     def token(self, user_id: str | None, display_name: str | None = None, **claims: Any) -> str:
         """An Extension JWT valid at the EBS's current (virtual) time."""
@@ -83,6 +95,74 @@ class RunningEbs:
 
     def desktop(self) -> dict[str, str]:
         return {API_KEY_HEADER: self.config.api_key}
+
+    # -- time ----------------------------------------------------------------------
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move the virtual clock through ``POST /api/e2e/clock`` (the scheduler acts first)."""
+        answer = self.http.post("/api/e2e/clock", json={"advanceSeconds": seconds}, headers=self.desktop())
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def set_time(self, instant: datetime) -> dict[str, Any]:
+        answer = self.http.post(
+            "/api/e2e/clock", json={"setUtc": instant.isoformat()}, headers=self.desktop()
+        )
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def advance_to_offset(self, seconds_into_cycle: float) -> dict[str, Any]:
+        """Move forward to ``seconds_into_cycle`` after the current (or, if passed, next) cycle start."""
+        now = self.clock.now()
+        start = roulette.cycle_start(now)
+        target = start + timedelta(seconds=seconds_into_cycle)
+        if target < now:
+            target += roulette.SPIN_INTERVAL
+        return self.advance((target - now).total_seconds())
+
+    # -- common journeys -------------------------------------------------------------
+    def claim(self, user_id: str, character_name: str, request_id: str | None = None) -> httpx.Response:
+        return self.http.post(
+            "/api/payouts/claim",
+            json={"characterName": character_name, "enrollmentRequestId": request_id or str(uuid.uuid4())},
+            headers=self.bearer(user_id),
+        )
+
+    def pool_me(self, user_id: str) -> dict[str, Any]:
+        answer = self.http.get("/api/pool/me", headers=self.bearer(user_id))
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def candidate(self) -> httpx.Response:
+        return self.http.get("/api/roulette/candidate", headers=self.desktop())
+
+    def report(self, spin_cycle_id: str, character_name: str, online: bool = True) -> httpx.Response:
+        return self.http.post(
+            "/api/roulette/verify-candidate",
+            json={
+                "schemaVersion": 1,
+                "spinCycleId": spin_cycle_id,
+                "characterName": character_name,
+                "online": online,
+                "capturedAt": self.clock.now().isoformat(),
+            },
+            headers=self.desktop(),
+        )
+
+    def win(self, user_id: str, character_name: str) -> dict[str, Any]:
+        """Enroll ``user_id`` as the only pool member, draw, report online: the Pending payout."""
+        enrolled = self.chat_delivery(user_id, f"!twgold {character_name}")
+        assert enrolled.status_code == 204, enrolled.text
+        self.advance_to_offset(240)
+        candidate = self.candidate()
+        assert candidate.status_code == 200, candidate.text
+        answer = self.report(candidate.json()["spinCycleId"], character_name)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["payout"])
+
+    def patch_status(self, payout_id: str, status: str) -> httpx.Response:
+        return self.http.patch(
+            f"/api/payouts/{payout_id}/status", json={"status": status}, headers=self.desktop()
+        )
 
     # -- EventSub ------------------------------------------------------------------
     def chat_delivery(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -11,6 +13,7 @@ from aiohttp import web
 from mgm_core.clock import Clock, SystemClock, VirtualClock
 from mgm_core.config import Config
 from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.scheduler import RouletteScheduler
 from mgm_core.store.database import Database
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
@@ -20,10 +23,13 @@ from mgm_core.web.routes import ROUTES, add_routes
 log = logging.getLogger("mgm_core.app")
 
 
-def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
+def create_app(
+    config: Config, *, clock: Clock | None = None, rng: random.Random | None = None
+) -> web.Application:
     """Build the EBS: routes, middlewares, and the resources it opens on start-up.
 
-    ``clock`` overrides the configured one (tests inject a :class:`VirtualClock`).
+    ``clock`` overrides the configured one (tests inject a :class:`VirtualClock`);
+    ``rng`` the draw's randomness (the system's by default).
     """
     if clock is None:
         clock = VirtualClock() if config.virtual_clock else SystemClock()
@@ -36,7 +42,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
     app[keys.OPENAPI] = openapi.build(ROUTES)
     add_routes(app)
+    app[keys.RNG] = rng or random.SystemRandom()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_scheduler)
     for name in config.dev_only_settings_ignored():
         log.warning("development-only setting ignored in production", extra={"variable": name})
     return app
@@ -66,3 +74,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
             log.info("embedded PostgreSQL stopped")
+
+
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    scheduler = RouletteScheduler(app[keys.DATABASE], app[keys.CLOCK], app[keys.RNG])
+    app[keys.SCHEDULER] = scheduler
+    task = asyncio.create_task(scheduler.run(), name="mgm-roulette-scheduler")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 from aiohttp import web
 
 from mgm_core.clock import Clock
 from mgm_core.config import Config
 from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.scheduler import RouletteScheduler
 from mgm_core.security.extension_jwt import ExtensionIdentity
 from mgm_core.store.database import Database
 
@@ -16,5 +19,7 @@ DATABASE = web.AppKey("database", Database)
 EXTENSION_LIMITER = web.AppKey("extension_limiter", FixedWindowLimiter)
 DESKTOP_LIMITER = web.AppKey("desktop_limiter", FixedWindowLimiter)
 OPENAPI = web.AppKey("openapi", dict)
+RNG = web.AppKey("rng", random.Random)
+SCHEDULER = web.AppKey("scheduler", RouletteScheduler)
 
 EXTENSION_IDENTITY = web.RequestKey("extension_identity", ExtensionIdentity)

@@ -112,6 +112,100 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "isRewardSentAnnouncedToChat": {"type": "boolean"},
         },
     },
+    "PayoutList": {"type": "array", "items": {"$ref": "#/components/schemas/PayoutDto"}},
+    "PayoutDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/PayoutDto"},
+            {
+                "type": "object",
+                "properties": {
+                    "spinCycleId": {"type": ["string", "null"], "format": "uuid"},
+                    "updatedAt": _TIME,
+                    "winnerAcceptedWillingToReceiveAt": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+        ]
+    },
+    "PayoutEvent": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "payoutId": _UUID,
+            "type": {
+                "type": "string",
+                "enum": [
+                    "PayoutCreated",
+                    "PayoutStatusChanged",
+                    "WinnerAcceptanceRecorded",
+                    "HelixRewardSentAnnouncementSucceeded",
+                ],
+            },
+            "fromStatus": {"type": ["string", "null"]},
+            "toStatus": {"type": ["string", "null"]},
+            "data": {"type": "object"},
+            "occurredAt": _TIME,
+        },
+    },
+    "PayoutEventList": {"type": "array", "items": {"$ref": "#/components/schemas/PayoutEvent"}},
+    "StatusChange": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {
+                "description": "A status name in any letter case, or its ordinal (Pending 0 ... Expired 5)",
+                "type": ["string", "integer"],
+            }
+        },
+    },
+    "AcceptanceRequest": {
+        "type": "object",
+        "required": ["characterName"],
+        "properties": {"characterName": _STR},
+    },
+    "Candidate": {
+        "type": "object",
+        "properties": {
+            "spinCycleId": _UUID,
+            "characterName": _STR,
+            "selectedAt": _TIME,
+            "verificationDeadline": _TIME,
+            "spinPhase": {"type": "string", "enum": [p.value for p in SpinPhase]},
+        },
+    },
+    "VerifyCandidateRequest": {
+        "type": "object",
+        "required": ["schemaVersion", "spinCycleId", "characterName", "online"],
+        "properties": {
+            "schemaVersion": {"type": "integer", "const": 1},
+            "spinCycleId": _UUID,
+            "characterName": _STR,
+            "online": {"type": "boolean"},
+            "capturedAt": _TIME,
+        },
+    },
+    "VerifyCandidateResult": {
+        "type": "object",
+        "properties": {
+            "spinCycleId": _UUID,
+            "outcome": {"type": "string", "enum": ["winner", "offline", "already_closed"]},
+            "payout": {"oneOf": [{"$ref": "#/components/schemas/PayoutDto"}, {"type": "null"}]},
+        },
+    },
+    "HarnessRequest": {"type": "object", "required": ["twitchUserId"], "properties": {"twitchUserId": _STR}},
+    "HarnessResult": {"type": "object", "properties": {"payoutId": _UUID, "characterName": _STR}},
+    "ClockMove": {
+        "type": "object",
+        "description": "Exactly one of advanceSeconds or setUtc",
+        "properties": {"advanceSeconds": {"type": "number", "minimum": 0}, "setUtc": _TIME},
+    },
+    "ClockMoved": {
+        "type": "object",
+        "properties": {
+            "serverNow": _TIME,
+            "drawnSpinCycleId": {"type": ["string", "null"], "format": "uuid"},
+            "expiredPayoutIds": {"type": "array", "items": _UUID},
+        },
+    },
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from mgm_core.web.access import Handler, access_of
-from mgm_core.web.handlers import eventsub, pool, roulette, service
+from mgm_core.web.handlers import e2e, eventsub, payouts, pool, roulette, service
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,101 @@ ROUTES: tuple[Route, ...] = (
         "extension",
         responses={200: "RouletteState"},
         errors=(401, 429),
+    ),
+    Route(
+        "GET",
+        "/api/roulette/candidate",
+        roulette.candidate,
+        "The drawn candidate awaiting a /who report",
+        "desktop",
+        responses={200: "Candidate"},
+        errors=(401, 403, 404, 429),
+    ),
+    Route(
+        "POST",
+        "/api/roulette/verify-candidate",
+        roulette.verify_candidate,
+        "Report the candidate's /who result: online creates the Pending payout",
+        "desktop",
+        request="VerifyCandidateRequest",
+        responses={200: "VerifyCandidateResult"},
+        errors=(400, 401, 403, 409, 413, 415, 429),
+    ),
+    Route(
+        "GET",
+        "/api/payouts/pending",
+        payouts.pending,
+        "Pending payouts, oldest first",
+        "desktop",
+        responses={200: "PayoutList"},
+        errors=(401, 403, 429),
+    ),
+    Route(
+        "GET",
+        "/api/payouts/my-last",
+        payouts.my_last,
+        "The caller's most recent payout",
+        "extension",
+        responses={200: "PayoutDto"},
+        errors=(401, 404, 429),
+    ),
+    Route(
+        "GET",
+        "/api/payouts/{id}",
+        payouts.get_payout,
+        "One payout",
+        "desktop",
+        responses={200: "PayoutDetail"},
+        errors=(401, 403, 404, 429),
+    ),
+    Route(
+        "GET",
+        "/api/payouts/{id}/events",
+        payouts.events,
+        "A payout's append-only event history",
+        "desktop",
+        responses={200: "PayoutEventList"},
+        errors=(401, 403, 404, 429),
+    ),
+    Route(
+        "PATCH",
+        "/api/payouts/{id}/status",
+        payouts.patch_status,
+        "Move a payout along the transition table",
+        "desktop",
+        request="StatusChange",
+        responses={200: "PayoutDto"},
+        errors=(400, 401, 403, 404, 409, 413, 415, 429),
+    ),
+    Route(
+        "POST",
+        "/api/payouts/{id}/confirm-acceptance",
+        payouts.confirm_acceptance,
+        "Record the winner's in-game consent (idempotent)",
+        "desktop",
+        request="AcceptanceRequest",
+        responses={200: "PayoutDetail"},
+        errors=(400, 401, 403, 404, 409, 413, 415, 429),
+    ),
+    Route(
+        "POST",
+        "/api/e2e/prepare-pending-payout",
+        e2e.prepare_pending_payout,
+        "Development harness: force a Pending payout for a pooled viewer (404 unless enabled)",
+        "development",
+        request="HarnessRequest",
+        responses={200: "HarnessResult"},
+        errors=(400, 401, 403, 404, 409),
+    ),
+    Route(
+        "POST",
+        "/api/e2e/clock",
+        e2e.move_clock,
+        "Development: move the virtual clock; the scheduler acts before the answer (404 unless enabled)",
+        "development",
+        request="ClockMove",
+        responses={200: "ClockMoved"},
+        errors=(400, 401, 403, 404),
     ),
 )
 

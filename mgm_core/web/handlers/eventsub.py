@@ -120,7 +120,10 @@ async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, eve
     chatter_id = _text(event.get("chatter_user_id"))
     display = _text(event.get("chatter_user_name")) or _text(event.get("chatter_user_login")) or chatter_id
     text = _object(event.get("message")).get("text")
-    badges = [_text(_object(b).get("set_id")) for b in event.get("badges") or [] if isinstance(b, dict)]
+    listed = event.get("badges")
+    badges = (
+        [_text(b.get("set_id")) for b in listed if isinstance(b, dict)] if isinstance(listed, list) else []
+    )
     context = {
         "delivery_id": delivery.delivery_id,
         "message_id": delivery.message_id,

@@ -1,0 +1,120 @@
+"""The roulette scheduler: draws at T0+240 and sweeps stale payouts, driven by the clock.
+
+It runs as a background task of the app. Every tick is idempotent and safe to
+run from several EBS processes at once (the draw locks its cycle row). With a
+virtual clock it wakes the moment time is moved; the e2e clock route also
+awaits :meth:`RouletteScheduler.tick` so a caller sees the effect at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from mgm_core.clock import Clock
+from mgm_core.domain import roulette
+from mgm_core.domain.payouts import EXPIRY_AGE, Transition
+from mgm_core.store import payouts
+from mgm_core.store import roulette as roulette_store
+from mgm_core.store.database import Database
+
+log = logging.getLogger("mgm_core.scheduler")
+
+SWEEP_INTERVAL = timedelta(hours=1)
+DEDUPE_RETENTION = timedelta(hours=24)
+MAX_SLEEP_SECONDS = 5.0
+
+
+@dataclass
+class TickReport:
+    drawn: roulette.SpinCycle | None = None
+    expired: list[Transition] = field(default_factory=list)
+
+
+class RouletteScheduler:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        rng: random.Random,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.rng = rng
+        self.instance = uuid.uuid4().hex[:12]
+        self._next_sweep: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    async def tick(self) -> TickReport:
+        """Do whatever is due at the clock's ``now``: create the cycle, draw, sweep."""
+        async with self._lock:
+            now = self.clock.now()
+            start = roulette.cycle_start(now)
+            report = TickReport()
+            async with self.database.transaction() as conn:
+                if await conn.fetchval("SELECT size FROM pool_state WHERE singleton") > 0:
+                    await roulette_store.ensure_cycle(conn, start)
+            if now >= roulette.draw_at(start):
+                async with self.database.transaction() as conn:
+                    report.drawn = await roulette_store.draw(conn, start, now, self.rng, self.instance)
+                if report.drawn is not None:
+                    log.info(
+                        "spin drawn",
+                        extra={
+                            "spin_cycle_id": str(report.drawn.id),
+                            "cycle_start": start.isoformat(),
+                            "has_candidate": report.drawn.has_candidate,
+                            "instance": self.instance,
+                        },
+                    )
+            if self._next_sweep is None or now >= self._next_sweep:
+                report.expired = await self.sweep(now)
+                self._next_sweep = now + SWEEP_INTERVAL
+            return report
+
+    async def sweep(self, now: datetime) -> list[Transition]:
+        """Expire Pending/InProgress payouts older than 24 h; forget old chat ids."""
+        expired = await payouts.expire_stale(self.database, now - EXPIRY_AGE, now)
+        async with self.database.transaction() as conn:
+            await conn.execute("DELETE FROM chat_deliveries_seen WHERE seen_at < $1", now - DEDUPE_RETENTION)
+        for transition in expired:
+            log.info(
+                "payout expired",
+                extra={"payout_id": str(transition.payout.id), "from": transition.old_status.value},
+            )
+        return expired
+
+    def _seconds_until_due(self) -> float:
+        now = self.clock.now()
+        start = roulette.cycle_start(now)
+        candidates = [roulette.next_boundary(now)]
+        if now < roulette.draw_at(start):
+            candidates.append(roulette.draw_at(start))
+        if self._next_sweep is not None:
+            candidates.append(self._next_sweep)
+        due = min(candidates) - now
+        return max(0.01, min(due.total_seconds(), MAX_SLEEP_SECONDS))
+
+    async def run(self) -> None:
+        """Tick until cancelled; wake early whenever the clock is moved by hand."""
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        unsubscribe = self.clock.subscribe(lambda _now: loop.call_soon_threadsafe(wake.set))
+        try:
+            while True:
+                try:
+                    await self.tick()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("scheduler tick failed; retrying")
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._seconds_until_due())
+        finally:
+            unsubscribe()

@@ -1,0 +1,80 @@
+"""Payout routes: the Desktop's queue and transitions, the Extension's last payout."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mgm_core.domain.names import character_name, name_key
+from mgm_core.domain.payouts import PayoutStatus
+from mgm_core.errors import ErrorCode, Refusal
+from mgm_core.store import payouts
+from mgm_core.web import keys
+from mgm_core.web.access import Access, access
+from mgm_core.web.dto import event_dto, payout_detail_dto, payout_dto
+from mgm_core.web.handlers.pool import viewer_of
+from mgm_core.web.wire import json_response, parse_uuid_path, read_body
+
+
+def _not_found() -> Refusal:
+    return Refusal(ErrorCode.NOT_FOUND, "no payout with this id")
+
+
+@access(Access.DESKTOP)
+async def pending(request: web.Request) -> web.Response:
+    async with request.app[keys.DATABASE].connection() as conn:
+        waiting = await payouts.pending(conn)
+    return json_response([payout_dto(p) for p in waiting])
+
+
+@access(Access.VIEWER)
+async def my_last(request: web.Request) -> web.Response:
+    viewer = viewer_of(request)
+    async with request.app[keys.DATABASE].connection() as conn:
+        payout = await payouts.latest_of(conn, viewer.twitch_user_id)
+    if payout is None:
+        raise Refusal(ErrorCode.NOT_FOUND, "the viewer has not won a payout")
+    return json_response(payout_dto(payout))
+
+
+@access(Access.DESKTOP)
+async def get_payout(request: web.Request) -> web.Response:
+    payout_id = parse_uuid_path(request)
+    async with request.app[keys.DATABASE].connection() as conn:
+        payout = await payouts.get(conn, payout_id)
+    if payout is None:
+        raise _not_found()
+    return json_response(payout_detail_dto(payout))
+
+
+@access(Access.DESKTOP)
+async def events(request: web.Request) -> web.Response:
+    payout_id = parse_uuid_path(request)
+    async with request.app[keys.DATABASE].connection() as conn:
+        if await payouts.get(conn, payout_id) is None:
+            raise _not_found()
+        history = await payouts.events_of(conn, payout_id)
+    return json_response([event_dto(e) for e in history])
+
+
+@access(Access.DESKTOP)
+async def patch_status(request: web.Request) -> web.Response:
+    payout_id = parse_uuid_path(request)
+    body = await read_body(request)
+    if not body.has("status"):
+        raise Refusal(ErrorCode.INVALID_PAYLOAD, "status is required", {"field": "status"})
+    target = PayoutStatus.parse(body.raw("status"))
+    payout, _transition = await payouts.change_status(
+        request.app[keys.DATABASE], payout_id, target, request.app[keys.CLOCK].now()
+    )
+    return json_response(payout_dto(payout))
+
+
+@access(Access.DESKTOP)
+async def confirm_acceptance(request: web.Request) -> web.Response:
+    payout_id = parse_uuid_path(request)
+    body = await read_body(request)
+    name = character_name(body.text("characterName", max_length=256))
+    payout = await payouts.confirm_acceptance(
+        request.app[keys.DATABASE], payout_id, name_key(name), request.app[keys.CLOCK].now()
+    )
+    return json_response(payout_detail_dto(payout))

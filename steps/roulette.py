@@ -1,0 +1,1 @@
+"""Gherkin steps (filled in below)."""
