@@ -49,6 +49,7 @@ class RouletteScheduler:
         self.instance = uuid.uuid4().hex[:12]
         self._next_sweep: datetime | None = None
         self._lock = asyncio.Lock()
+        self.draws = 0  # cycles this instance drew (observability, and proof of single draws)
 
     async def tick(self) -> TickReport:
         """Do whatever is due at the clock's ``now``: create the cycle, draw, sweep."""
@@ -63,6 +64,7 @@ class RouletteScheduler:
                 async with self.database.transaction() as conn:
                     report.drawn = await roulette_store.draw(conn, start, now, self.rng, self.instance)
                 if report.drawn is not None:
+                    self.draws += 1
                     log.info(
                         "spin drawn",
                         extra={

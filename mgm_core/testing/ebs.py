@@ -20,8 +20,8 @@ from mgm_core.config import Config
 from mgm_core.domain import roulette
 from mgm_core.security import eventsub, extension_jwt
 from mgm_core.serving import BackgroundServer
-from mgm_core.web.access import API_KEY_HEADER
 from mgm_core.web import keys
+from mgm_core.web.access import API_KEY_HEADER
 from mgm_core.web.app import create_app
 
 TEST_API_KEY = "test-desktop-api-key"
@@ -103,6 +103,11 @@ class RunningEbs:
         answer.raise_for_status()
         return dict(answer.json())
 
+    def tick(self) -> Any:
+        """Run one scheduler tick on the EBS's loop and return its report."""
+        scheduler = self.app[keys.SCHEDULER]
+        return self._server.call(scheduler.tick)
+
     def set_time(self, instant: datetime) -> dict[str, Any]:
         answer = self.http.post(
             "/api/e2e/clock", json={"setUtc": instant.isoformat()}, headers=self.desktop()
@@ -111,11 +116,11 @@ class RunningEbs:
         return dict(answer.json())
 
     def advance_to_offset(self, seconds_into_cycle: float) -> dict[str, Any]:
-        """Move forward to ``seconds_into_cycle`` after the current (or, if passed, next) cycle start."""
+        """Move forward to ``seconds_into_cycle`` into the current cycle, or the next one if that instant is not ahead."""
         now = self.clock.now()
         start = roulette.cycle_start(now)
         target = start + timedelta(seconds=seconds_into_cycle)
-        if target < now:
+        if target <= now:
             target += roulette.SPIN_INTERVAL
         return self.advance((target - now).total_seconds())
 
