@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,10 +12,22 @@ from mgm_core.testing.ebs import RunningEbs, test_config
 
 pytest_plugins = [
     "mgm_core.testing.postgres",
+    "steps.world",
     "steps.common",
     "steps.enrollment",
     "steps.roulette",
 ]
+
+
+SCENARIO_ID = re.compile(r"^(SC|TC)-\d{3}$")
+
+
+def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
+    """Catalog ids (``@SC-005``, ``@TC-013``) become ``scenario_id`` marks, not markers of their own."""
+    if SCENARIO_ID.match(tag):
+        pytest.mark.scenario_id(tag)(function)
+        return True
+    return None
 
 
 @pytest.fixture

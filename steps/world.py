@@ -1,0 +1,63 @@
+"""The scenario's world: one EBS (started on first use) and what the steps remember.
+
+Settings steps ("Given the rate limit is ...") change the configuration the EBS
+starts with; if it is already running it is restarted on the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from mgm_core.testing.ebs import RunningEbs
+
+
+@dataclass
+class World:
+    make_ebs: Callable[..., RunningEbs]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    response: httpx.Response | None = None
+    responses: list[httpx.Response] = field(default_factory=list)
+    cycle_id: str | None = None
+    payouts: dict[str, str] = field(default_factory=dict)  # character name (case-folded) -> payout id
+    claims: dict[str, str] = field(default_factory=dict)  # viewer -> last enrollment request id
+    _ebs: RunningEbs | None = None
+
+    @property
+    def ebs(self) -> RunningEbs:
+        if self._ebs is None:
+            self._ebs = self.make_ebs(**self.overrides)
+        return self._ebs
+
+    def configure(self, **changes: Any) -> None:
+        self.overrides.update(changes)
+        if self._ebs is not None:
+            self._ebs.stop()
+            self._ebs = None
+
+    def answered(self, response: httpx.Response) -> httpx.Response:
+        self.response = response
+        self.responses.append(response)
+        return response
+
+    def last(self) -> httpx.Response:
+        assert self.response is not None, "no request was made yet"
+        return self.response
+
+    def payout_id(self, name: str) -> str:
+        key = name.casefold()
+        if key not in self.payouts:
+            pending = self.ebs.http.get("/api/payouts/pending", headers=self.ebs.desktop()).json()
+            for payout in pending:
+                self.payouts[payout["characterName"].casefold()] = payout["id"]
+        assert key in self.payouts, f"no payout known for {name}"
+        return self.payouts[key]
+
+
+@pytest.fixture
+def world(make_ebs: Callable[..., RunningEbs]) -> World:
+    return World(make_ebs)
