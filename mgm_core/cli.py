@@ -47,6 +47,13 @@ def _e2e(args: argparse.Namespace) -> int:
     return run_e2e(args.marker, args.alluredir, args.pytest_args)
 
 
+def _mock(args: argparse.Namespace) -> int:
+    from mgm_mocks.__main__ import main as run_mock
+
+    extra = ["--host", args.host] + (["--port", str(args.port)] if args.port is not None else [])
+    return run_mock([args.name, *extra])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mgm", description="Mimiron's Gold-o-Matic EBS and test platform")
     parser.add_argument("--version", action="version", version=f"mgm {__version__}")
@@ -63,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--alluredir", default="allure-results", help="where Allure results are written")
     e2e.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest (after --)")
     e2e.set_defaults(func=_e2e)
+
+    mock = sub.add_parser("mock", help="run one mock service in the foreground (seed ports by default)")
+    mock.add_argument("name", choices=["eventsub", "jwt", "helix", "desktop"])
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=None, help="default: the seed's port; 0 = any free port")
+    mock.set_defaults(func=_mock)
     return parser
 
 

@@ -36,7 +36,12 @@ def test_production_refuses_to_start_without_each_secret(missing):
 
 def test_production_with_secrets_starts_and_ignores_dev_switches():
     config = Config.from_env(
-        {**PRODUCTION, "MGM_ENABLE_E2E_HARNESS": "true", "MGM_CLOCK": "virtual", "MGM_DEV_SKIP_SUBSCRIBER_CHECK": "1"}
+        {
+            **PRODUCTION,
+            "MGM_ENABLE_E2E_HARNESS": "true",
+            "MGM_CLOCK": "virtual",
+            "MGM_DEV_SKIP_SUBSCRIBER_CHECK": "1",
+        }
     )
     assert config.extension_key() == b"x" * 32
     assert not config.harness_enabled and not config.virtual_clock and not config.skip_subscriber_check
@@ -83,7 +88,12 @@ def test_secrets_stay_out_of_repr_and_summary():
 
 def test_log_scrubber_masks_secrets_in_messages_and_fields():
     record = logging.makeLogRecord(
-        {"msg": "calling with %s", "args": ("helix-token-xyz",), "levelname": "INFO", "url": "x?t=helix-token-xyz"}
+        {
+            "msg": "calling with %s",
+            "args": ("helix-token-xyz",),
+            "levelname": "INFO",
+            "url": "x?t=helix-token-xyz",
+        }
     )
     SecretScrubber(["helix-token-xyz"]).filter(record)
     line = JsonFormatter().format(record)

@@ -4,8 +4,9 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-import steps
 from pytest_bdd.steps import step_function_context_registry
+
+import steps
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "steps.md"
 
