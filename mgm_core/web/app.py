@@ -12,6 +12,7 @@ from aiohttp import web
 
 from mgm_core.clock import Clock, SystemClock, VirtualClock
 from mgm_core.config import Config
+from mgm_core.db.embedded import embedded_database
 from mgm_core.domain.rate_limit import FixedWindowLimiter
 from mgm_core.scheduler import RouletteScheduler
 from mgm_core.store.database import Database
@@ -52,28 +53,15 @@ def create_app(
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[keys.CONFIG]
-    embedded = None
-    dsn = config.database_url
-    if dsn is None:
-        from mgm_core.db.embedded import EmbeddedPostgres
-
-        embedded = EmbeddedPostgres(config.data_dir)
-        dsn = await asyncio.to_thread(embedded.start)
-        log.info("embedded PostgreSQL started", extra={"data_dir": str(config.data_dir)})
-    try:
+    async with embedded_database(config) as dsn:
+        if config.database_url is None:
+            log.info("embedded PostgreSQL started", extra={"data_dir": str(config.data_dir)})
         database = await Database.open(dsn)
-    except BaseException:
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
-        raise
-    app[keys.DATABASE] = database
-    try:
-        yield
-    finally:
-        await database.close()
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
-            log.info("embedded PostgreSQL stopped")
+        app[keys.DATABASE] = database
+        try:
+            yield
+        finally:
+            await database.close()
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:

@@ -1,0 +1,188 @@
+"""Per-test database isolation on the embedded server: what each technique costs.
+
+Run: ``python bench/db_isolation.py [--iterations N] [--data-dir DIR]``. Each
+technique does what the fixture around one test would do, plus a tiny stand-in
+test (connect, insert a row, close), and prints the median and 90th-percentile
+milliseconds. Figures only: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+
+from mgm_core.db.migrate import migrate
+from mgm_core.testing.postgres import TestDatabases, database_of, embedded_test_server
+
+TEST_INSERT = "INSERT INTO chat_deliveries_seen (kind, id, seen_at) VALUES ('message', $1, now())"
+
+
+async def stand_in_test(dsn: str, n: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(TEST_INSERT, f"m{n}")
+    finally:
+        await conn.close()
+
+
+async def tables_children_first(conn: asyncpg.Connection) -> list[str]:
+    """Application tables ordered so that a referencing table comes before what it references."""
+    names = [
+        r["relname"]
+        for r in await conn.fetch(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+            " AND relname <> 'schema_migrations'"
+        )
+    ]
+    refs = await conn.fetch(
+        "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent"
+        " FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid"
+    )
+    ordered: list[str] = []
+    remaining = set(names)
+    while remaining:
+        # Tables no remaining table references can go now.
+        ready = sorted(
+            t for t in remaining if not any(r["parent"] == t and r["child"] in remaining for r in refs)
+        )
+        ordered += ready
+        remaining -= set(ready)
+    return ordered
+
+
+def timed(iterations: int, step: Callable[[int], Awaitable[None]]) -> list[float]:
+    async def run() -> list[float]:
+        samples = []
+        for i in range(iterations):
+            started = time.perf_counter()
+            await step(i)
+            samples.append((time.perf_counter() - started) * 1000)
+        return samples
+
+    return asyncio.run(run())
+
+
+def report(label: str, samples: list[float]) -> None:
+    samples = sorted(samples)
+    p90 = samples[min(len(samples) - 1, int(len(samples) * 0.9))]
+    print(f"{label:<48} median {statistics.median(samples):7.2f} ms   p90 {p90:7.2f} ms")
+
+
+def bench(server_dsn: str, iterations: int) -> None:
+    databases = TestDatabases(server_dsn, prefix="mgm_bench")
+    databases.create_template()
+    print(f"the fixtures' automatic choice here: STRATEGY {databases.strategy}")
+    try:
+        # What the database_url fixture does: clone, test, drop (each with a fresh admin connection).
+        for strategy in ("WAL_LOG", "FILE_COPY"):
+            databases.strategy = strategy
+            samples = []
+            for i in range(iterations):
+                started = time.perf_counter()
+                dsn = databases.clone()
+                asyncio.run(stand_in_test(dsn, i))
+                databases.drop(database_of(dsn))
+                samples.append((time.perf_counter() - started) * 1000)
+            report(f"TestDatabases clone+drop, STRATEGY {strategy}", samples)
+
+        assert databases.template is not None
+        template = databases.template
+        for strategy in ("WAL_LOG", "FILE_COPY"):
+
+            async def clone_with_admin(i: int, strategy: str = strategy) -> None:
+                admin = await asyncpg.connect(server_dsn)
+                name = f"mgm_bench_s{i}"
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY {strategy}')
+                await stand_in_test(databases.dsn_for(name), i)
+                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                await admin.close()
+
+            report(f"same, one admin connection, {strategy}", timed(iterations, clone_with_admin))
+
+        shared = databases.clone()
+
+        async def setup_shared() -> list[str]:
+            conn = await asyncpg.connect(shared)
+            try:
+                return await tables_children_first(conn)
+            finally:
+                await conn.close()
+
+        tables = asyncio.run(setup_shared())
+
+        async def delete_reset(i: int) -> None:
+            await stand_in_test(shared, i)
+            conn = await asyncpg.connect(shared)
+            async with conn.transaction():
+                for table in tables:
+                    await conn.execute(f'DELETE FROM "{table}"')
+                # Seed rows from migrations must be put back by hand: the catch of this technique.
+                await conn.execute("INSERT INTO pool_state (singleton, size) VALUES (true, 0)")
+            await conn.close()
+
+        report("one database, DELETE from all tables", timed(iterations, delete_reset))
+
+        async def truncate_reset(i: int) -> None:
+            await stand_in_test(shared, i)
+            conn = await asyncpg.connect(shared)
+            listed = ", ".join(f'"{t}"' for t in tables)
+            async with conn.transaction():
+                await conn.execute(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
+                await conn.execute("INSERT INTO pool_state (singleton, size) VALUES (true, 0)")
+            await conn.close()
+
+        report("one database, TRUNCATE … RESTART IDENTITY", timed(iterations, truncate_reset))
+
+        async def rollback(i: int) -> None:
+            conn = await asyncpg.connect(shared)
+            tx = conn.transaction()
+            await tx.start()
+            await conn.execute(TEST_INSERT, f"r{i}")
+            await tx.rollback()
+            await conn.close()
+
+        report("one connection, BEGIN … ROLLBACK", timed(iterations, rollback))
+
+        async def migrate_fresh(i: int) -> None:
+            admin = await asyncpg.connect(server_dsn)
+            name = f"mgm_bench_m{i}"
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            conn = await asyncpg.connect(databases.dsn_for(name))
+            await migrate(conn)
+            await conn.close()
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await admin.close()
+
+        report("empty database + migrate() per test", timed(max(5, iterations // 3), migrate_fresh))
+    finally:
+        databases.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--external", help="bench this server DSN instead of an embedded one")
+    args = parser.parse_args()
+    if args.external:
+        print(f"server: external, tmp={tempfile.gettempdir()}")
+        bench(args.external, args.iterations)
+        return
+    started = time.perf_counter()
+    with embedded_test_server() as server:
+        print(
+            f"server: embedded PostgreSQL {server.binaries.version} ({server.binaries.source}), "
+            f"data in {Path(server.data_dir).parent}, mode {server.run_mode}, "
+            f"started in {(time.perf_counter() - started) * 1000:.0f} ms"
+        )
+        bench(server.dsn, args.iterations)
+
+
+if __name__ == "__main__":
+    main()
