@@ -69,7 +69,7 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
                     migration.version,
                     migration.name,
                 )
-            log.info("migration applied", extra={"version": migration.version, "name": migration.name})
+            log.info("migration applied", extra={"version": migration.version, "migration": migration.name})
             applied_now.append(migration.version)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)

@@ -1,0 +1,78 @@
+"""`mgm serve` as a process: start-up, JSON logs without secrets, clean shutdown, refusals."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+SECRETS = {
+    "MGM_API_KEY": "cli-desktop-key-0123456789",
+    "MGM_EVENTSUB_SECRET": "cli-eventsub-secret-0123",
+    "MGM_BROADCASTER_TOKEN": "cli-helix-token-0123456789",
+}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mgm(*args, env):
+    return subprocess.Popen(
+        [sys.executable, "-m", "mgm_core.cli", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_serve_logs_json_without_secrets_and_stops_cleanly(database_url):
+    port = free_port()
+    process = mgm("serve", "--port", str(port), env={"MGM_DATABASE_URL": database_url, **SECRETS})
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "EBS did not become ready"
+            time.sleep(0.05)
+        wrong = httpx.get(
+            f"http://127.0.0.1:{port}/api/payouts/pending", headers={"X-MGM-ApiKey": "nope"}, timeout=5
+        )
+        assert wrong.status_code == 403
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert any(entry["message"] == "EBS listening" for entry in lines)
+    assert {entry["level"] for entry in lines} <= {"info", "warning"}
+    for secret in SECRETS.values():
+        assert secret not in stderr
+
+
+def test_production_without_secrets_refuses_to_start_naming_the_variable():
+    process = mgm(
+        "serve", "--port", "0", env={"MGM_ENV": "production", "MGM_DATABASE_URL": "postgresql://x@/y"}
+    )
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "MGM_API_KEY" in stderr
+
+
+def test_malformed_setting_refuses_to_start():
+    process = mgm("serve", env={"MGM_RATE_LIMIT": "lots"})
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "MGM_RATE_LIMIT" in stderr
