@@ -1,17 +1,18 @@
-"""Root conftest: database fixtures, a running EBS per test, and the Gherkin step library."""
+"""Root conftest: the Gherkin step library and tag handling.
+
+The ``database_url``, ``make_ebs``, ``ebs`` and ``ebs_with_plugins`` fixtures come from
+:mod:`mgm_core.testing.pytest_plugin`, which pytest loads through its ``pytest11`` entry point.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from mgm_core.testing.ebs import RunningEbs, test_config
-
 pytest_plugins = [
-    "mgm_core.testing.postgres",
     "steps.world",
     "steps.common",
     "steps.enrollment",
@@ -28,24 +29,3 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
         pytest.mark.scenario_id(tag)(function)
         return True
     return None
-
-
-@pytest.fixture
-def make_ebs(database_url: str) -> Iterator[Callable[..., RunningEbs]]:
-    """Start an EBS on a fresh database with config overrides: ``make_ebs(rate_limit=...)``."""
-    started: list[RunningEbs] = []
-
-    def make(**overrides: Any) -> RunningEbs:
-        ebs = RunningEbs(test_config(database_url, **overrides))
-        started.append(ebs)
-        return ebs
-
-    yield make
-    for ebs in reversed(started):
-        ebs.stop()
-
-
-@pytest.fixture
-def ebs(make_ebs: Callable[..., RunningEbs]) -> RunningEbs:
-    """An EBS in development mode with a virtual clock, the harness and the subscriber bypass on."""
-    return make_ebs()

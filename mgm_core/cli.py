@@ -54,6 +54,29 @@ def _mock(args: argparse.Namespace) -> int:
     return run_mock([args.name, *extra])
 
 
+def _plugins(args: argparse.Namespace) -> int:
+    from mgm_core.plugins.manager import create_plugin_manager, describe
+
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        print(f"mgm plugins: configuration error: {exc}", file=sys.stderr)
+        return 2
+    manager = create_plugin_manager(allow=config.plugins, deny=config.disabled_plugins)
+    loaded = describe(manager)
+    if args.json:
+        import json
+
+        print(json.dumps([vars(p) | {"hooks": list(p.hooks)} for p in loaded], indent=2))
+        return 0
+    width = max((len(p.name) for p in loaded), default=6)
+    print(f"{'plugin':<{width}}  {'distribution':<28} {'version':<10} hooks")
+    for plugin in loaded:
+        dist = plugin.distribution or "-"
+        print(f"{plugin.name:<{width}}  {dist:<28} {plugin.version or '-':<10} {', '.join(plugin.hooks)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mgm", description="Mimiron's Gold-o-Matic EBS and test platform")
     parser.add_argument("--version", action="version", version=f"mgm {__version__}")
@@ -76,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=None, help="default: the seed's port; 0 = any free port")
     mock.set_defaults(func=_mock)
+
+    plugins = sub.add_parser("plugins", help="list the loaded plugins, their versions and hooks")
+    plugins.add_argument("--json", action="store_true", help="machine-readable output")
+    plugins.set_defaults(func=_plugins)
     return parser
 
 

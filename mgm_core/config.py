@@ -73,6 +73,7 @@ class Config:
     broadcaster_token: str = _secret()
     helix_client_id: str = ""
     helix_base_url: str = DEFAULT_HELIX_BASE_URL
+    helix_timeout_seconds: float = 10.0
     enable_e2e_harness: bool = False
     dev_skip_subscriber_check: bool = False
     rate_limit: RateLimit = RateLimit(5, 60)
@@ -80,6 +81,8 @@ class Config:
     clock: ClockKind = "system"
     subscriber_badges: frozenset[str] = frozenset({"subscriber", "founder"})
     max_body_bytes: int = 64 * 1024
+    plugins: frozenset[str] | None = None  # allow-list of entry-point names; None = all
+    disabled_plugins: frozenset[str] = frozenset()
     version: str = ""
     release_notes_url: str | None = None
     minimum_desktop_version: str | None = None
@@ -132,6 +135,8 @@ class Config:
             raise ConfigError("MGM_EVENTSUB_SECRET must be ASCII (Twitch's rule)")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0..65535; got {self.port}")
+        if not 0 < self.helix_timeout_seconds <= 120:
+            raise ConfigError("MGM_HELIX_TIMEOUT_SECONDS must be above 0 and at most 120")
         if self.max_body_bytes < 1024:
             raise ConfigError("MGM_MAX_BODY_BYTES must be at least 1024")
         return self
@@ -158,6 +163,8 @@ class Config:
                 summary[f.name] = "set" if value else "unset"
             elif isinstance(value, frozenset):
                 summary[f.name] = sorted(value)
+            elif value is None or isinstance(value, str | int | float | bool):
+                summary[f.name] = value
             elif isinstance(value, RateLimit | Path):
                 summary[f.name] = str(value)
             else:
@@ -198,6 +205,13 @@ class Config:
             max_body = int(text("MGM_MAX_BODY_BYTES", "65536"))
         except ValueError as exc:
             raise ConfigError("MGM_MAX_BODY_BYTES must be a whole number of bytes") from exc
+        try:
+            helix_timeout = float(text("MGM_HELIX_TIMEOUT_SECONDS", "10"))
+        except ValueError as exc:
+            raise ConfigError("MGM_HELIX_TIMEOUT_SECONDS must be a number of seconds") from exc
+
+        def names(name: str) -> frozenset[str]:
+            return frozenset(n.strip() for n in text(name).split(",")) - {""}
 
         config = cls(
             env=choice("MGM_ENV", ("development", "production"), "development"),  # type: ignore[arg-type]
@@ -220,6 +234,9 @@ class Config:
             clock=choice("MGM_CLOCK", ("system", "virtual"), "system"),  # type: ignore[arg-type]
             subscriber_badges=badges,
             max_body_bytes=max_body,
+            helix_timeout_seconds=helix_timeout,
+            plugins=names("MGM_PLUGINS") if text("MGM_PLUGINS") else None,
+            disabled_plugins=names("MGM_DISABLE_PLUGINS"),
             version=text("MGM_VERSION"),
             release_notes_url=optional("MGM_RELEASE_NOTES_URL"),
             minimum_desktop_version=optional("MGM_MINIMUM_DESKTOP_VERSION"),

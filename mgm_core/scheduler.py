@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,11 +43,16 @@ class RouletteScheduler:
         database: Database,
         clock: Clock,
         rng: random.Random,
+        *,
+        observe: Callable[[Transition], Awaitable[None]] | None = None,
+        sweep_outbox: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.rng = rng
         self.instance = uuid.uuid4().hex[:12]
+        self._observe = observe
+        self._sweep_outbox = sweep_outbox
         self._next_sweep: datetime | None = None
         self._lock = asyncio.Lock()
         self.draws = 0  # cycles this instance drew (observability, and proof of single draws)
@@ -80,7 +86,8 @@ class RouletteScheduler:
             return report
 
     async def sweep(self, now: datetime) -> list[Transition]:
-        """Expire Pending/InProgress payouts older than 24 h; forget old chat ids."""
+        """Expire Pending/InProgress payouts older than 24 h, forget old chat ids,
+        and deliver outbox rows nobody claimed."""
         expired = await payouts.expire_stale(self.database, now - EXPIRY_AGE, now)
         async with self.database.transaction() as conn:
             await conn.execute("DELETE FROM chat_deliveries_seen WHERE seen_at < $1", now - DEDUPE_RETENTION)
@@ -89,6 +96,10 @@ class RouletteScheduler:
                 "payout expired",
                 extra={"payout_id": str(transition.payout.id), "from": transition.old_status.value},
             )
+            if self._observe is not None:
+                await self._observe(transition)
+        if self._sweep_outbox is not None:
+            await self._sweep_outbox()
         return expired
 
     def _seconds_until_due(self) -> float:

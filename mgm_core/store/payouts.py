@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ from mgm_core.domain.payouts import (
 from mgm_core.errors import ErrorCode, Refusal
 from mgm_core.store import pool
 from mgm_core.store.database import Database
+from mgm_core.store.events import append_event, event_from_row
+from mgm_core.store.outbox import enqueue as outbox_enqueue
 
 _COLUMNS = (
     "id, twitch_user_id, twitch_display_name, character_name, gold_amount, enrollment_request_id,"
@@ -34,46 +36,8 @@ def _payout(row: asyncpg.Record) -> Payout:
     return Payout(**values)
 
 
-def _event(row: asyncpg.Record) -> PayoutEvent:
-    return PayoutEvent(
-        id=row["id"],
-        payout_id=row["payout_id"],
-        type=PayoutEventType(row["type"]),
-        from_status=PayoutStatus(row["from_status"]) if row["from_status"] else None,
-        to_status=PayoutStatus(row["to_status"]) if row["to_status"] else None,
-        data=json.loads(row["data"]),
-        occurred_at=row["occurred_at"],
-    )
-
-
 def _not_found() -> Refusal:
     return Refusal(ErrorCode.NOT_FOUND, "no payout with this id")
-
-
-async def append_event(
-    conn: asyncpg.Connection,
-    payout_id: uuid.UUID,
-    type_: PayoutEventType,
-    now: datetime,
-    *,
-    from_status: PayoutStatus | None = None,
-    to_status: PayoutStatus | None = None,
-    data: dict[str, Any] | None = None,
-) -> PayoutEvent:
-    row = await conn.fetchrow(
-        """
-        INSERT INTO payout_events (payout_id, type, from_status, to_status, data, occurred_at)
-        VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-        RETURNING id, payout_id, type, from_status, to_status, data, occurred_at
-        """,
-        payout_id,
-        type_.value,
-        from_status.value if from_status else None,
-        to_status.value if to_status else None,
-        json.dumps(data or {}),
-        now,
-    )
-    return _event(row)
 
 
 async def insert(conn: asyncpg.Connection, payout: Payout) -> PayoutEvent:
@@ -138,17 +102,22 @@ async def events_of(conn: asyncpg.Connection, payout_id: uuid.UUID) -> list[Payo
         " WHERE payout_id = $1 ORDER BY id",
         payout_id,
     )
-    return [_event(r) for r in rows]
+    return [event_from_row(r) for r in rows]
 
 
 async def change_status(
-    db: Database, payout_id: uuid.UUID, target: PayoutStatus, now: datetime
+    db: Database,
+    payout_id: uuid.UUID,
+    target: PayoutStatus,
+    now: datetime,
+    notify_channels: Sequence[str] = (),
 ) -> tuple[Payout, Transition | None]:
     """Apply a PATCH in one transaction; the row lock serializes concurrent PATCHes.
 
     Returns the payout after the change and the committed :class:`Transition`
     (``None`` for a same-status no-op). Moving into ``Sent`` removes the
-    viewer's pool row in the same transaction.
+    viewer's pool row and queues one outbox row per ``notify_channels`` name,
+    in the same transaction.
     """
     async with db.transaction() as conn:
         current = await get(conn, payout_id, for_update=True)
@@ -165,6 +134,7 @@ async def change_status(
         data: dict[str, Any] = {}
         if target is PayoutStatus.SENT:
             data["poolEntryRemoved"] = await pool.remove(conn, current.twitch_user_id)
+            await outbox_enqueue(conn, payout_id, notify_channels, now)
         event = await append_event(
             conn,
             payout_id,

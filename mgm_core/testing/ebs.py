@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,10 +48,12 @@ def test_config(database_url: str, **overrides: Any) -> Config:
 class RunningEbs:
     """An EBS served on a background thread; use as a context manager or call ``stop()``."""
 
-    def __init__(self, config: Config, *, clock: VirtualClock | None = None) -> None:
+    def __init__(
+        self, config: Config, *, clock: VirtualClock | None = None, plugins: Sequence[object] = ()
+    ) -> None:
         self.config = config
         self.clock = clock or VirtualClock(DEFAULT_START)
-        self._server = BackgroundServer(lambda: create_app(config, clock=self.clock))
+        self._server = BackgroundServer(lambda: create_app(config, clock=self.clock, plugins=plugins))
         self.url = self._server.start()
         self.http = httpx.Client(base_url=self.url, timeout=30.0)
 
@@ -116,7 +119,7 @@ class RunningEbs:
         return dict(answer.json())
 
     def advance_to_offset(self, seconds_into_cycle: float) -> dict[str, Any]:
-        """Move forward to ``seconds_into_cycle`` into the current cycle, or the next one if that instant is not ahead."""
+        """Move to ``seconds_into_cycle`` into the current cycle (the next one if that is not ahead)."""
         now = self.clock.now()
         start = roulette.cycle_start(now)
         target = start + timedelta(seconds=seconds_into_cycle)

@@ -6,14 +6,19 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 
+import aiohttp
 from aiohttp import web
 
 from mgm_core.clock import Clock, SystemClock, VirtualClock
 from mgm_core.config import Config
 from mgm_core.db.embedded import embedded_database
 from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.notifications import Notifier, channels_by_name
+from mgm_core.plugins.context import PluginContext
+from mgm_core.plugins.manager import call_all, create_plugin_manager
 from mgm_core.scheduler import RouletteScheduler
 from mgm_core.store.database import Database
 from mgm_core.web import keys, openapi
@@ -25,12 +30,17 @@ log = logging.getLogger("mgm_core.app")
 
 
 def create_app(
-    config: Config, *, clock: Clock | None = None, rng: random.Random | None = None
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    plugins: Sequence[object] = (),
 ) -> web.Application:
     """Build the EBS: routes, middlewares, and the resources it opens on start-up.
 
     ``clock`` overrides the configured one (tests inject a :class:`VirtualClock`);
-    ``rng`` the draw's randomness (the system's by default).
+    ``rng`` the draw's randomness (the system's by default); ``plugins`` are
+    registered after the ``mgm`` entry points (tests' inline plugins).
     """
     if clock is None:
         clock = VirtualClock() if config.virtual_clock else SystemClock()
@@ -44,8 +54,12 @@ def create_app(
     app[keys.OPENAPI] = openapi.build(ROUTES)
     add_routes(app)
     app[keys.RNG] = rng or random.SystemRandom()
+    manager = create_plugin_manager(allow=config.plugins, deny=config.disabled_plugins, extra=plugins)
+    app[keys.PLUGINS] = manager
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_plugins)
     app.cleanup_ctx.append(_scheduler)
+    manager.hook.mgm_app_created(app=app, config=config)
     for name in config.dev_only_settings_ignored():
         log.warning("development-only setting ignored in production", extra={"variable": name})
     return app
@@ -64,8 +78,31 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             await database.close()
 
 
+async def _plugins(app: web.Application) -> AsyncIterator[None]:
+    """The outbound HTTP session, the plugin context, channels, and the outbox sweep at start-up."""
+    config = app[keys.CONFIG]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        context = PluginContext(config=config, clock=app[keys.CLOCK], http=http)
+        app[keys.PLUGIN_CONTEXT] = context
+        manager = app[keys.PLUGINS]
+        channels = channels_by_name(await call_all(manager.hook.mgm_notification_channels, context=context))
+        notifier = Notifier(app[keys.DATABASE], manager, context, channels, uuid.uuid4().hex[:12])
+        app[keys.NOTIFIER] = notifier
+        log.info("notification channels", extra={"channels": sorted(channels)})
+        # Rows a crashed process committed but never claimed are delivered now.
+        await notifier.deliver()
+        yield
+
+
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
-    scheduler = RouletteScheduler(app[keys.DATABASE], app[keys.CLOCK], app[keys.RNG])
+    notifier = app[keys.NOTIFIER]
+    scheduler = RouletteScheduler(
+        app[keys.DATABASE],
+        app[keys.CLOCK],
+        app[keys.RNG],
+        observe=notifier.observe,
+        sweep_outbox=notifier.deliver,
+    )
     app[keys.SCHEDULER] = scheduler
     task = asyncio.create_task(scheduler.run(), name="mgm-roulette-scheduler")
     try:

@@ -9,6 +9,9 @@ from aiohttp import web
 from mgm_core.clock import Clock
 from mgm_core.config import Config
 from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.notifications import Notifier
+from mgm_core.plugins.context import PluginContext
+from mgm_core.plugins.manager import PluginManager
 from mgm_core.scheduler import RouletteScheduler
 from mgm_core.security.extension_jwt import ExtensionIdentity
 from mgm_core.store.database import Database
@@ -21,5 +24,8 @@ DESKTOP_LIMITER = web.AppKey("desktop_limiter", FixedWindowLimiter)
 OPENAPI = web.AppKey("openapi", dict)
 RNG = web.AppKey("rng", random.Random)
 SCHEDULER = web.AppKey("scheduler", RouletteScheduler)
+PLUGINS = web.AppKey("plugins", PluginManager)
+PLUGIN_CONTEXT = web.AppKey("plugin_context", PluginContext)
+NOTIFIER = web.AppKey("notifier", Notifier)
 
 EXTENSION_IDENTITY = web.RequestKey("extension_identity", ExtensionIdentity)

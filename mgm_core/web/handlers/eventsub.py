@@ -14,12 +14,14 @@ from aiohttp import web
 
 from mgm_core.domain.chat_command import parse_twgold
 from mgm_core.domain.names import name_problem
-from mgm_core.domain.pool import Viewer, has_subscriber_badge
+from mgm_core.domain.pool import Viewer
+from mgm_core.plugins.context import SubscriberQuery, SubscriberSource, SubscriberVerdict
 from mgm_core.security import eventsub
 from mgm_core.store import enrollment
 from mgm_core.store.enrollment import ChatDelivery, ChatOutcome
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
+from mgm_core.web.handlers.pool import check_subscriber
 from mgm_core.web.wire import require_json_content
 
 log = logging.getLogger("mgm_core.eventsub")
@@ -114,7 +116,6 @@ def _subscription_type(payload: dict[str, Any]) -> str:
 
 
 async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, event: dict[str, Any]) -> None:
-    config = request.app[keys.CONFIG]
     database = request.app[keys.DATABASE]
     now = request.app[keys.CLOCK].now()
     chatter_id = _text(event.get("chatter_user_id"))
@@ -136,7 +137,19 @@ async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, eve
         reason = "message_id or chatter_user_id missing"
     elif raw_name is None:
         reason = "not a !twgold command"
-    elif not has_subscriber_badge(badges, config.subscriber_badges):
+    elif (
+        await check_subscriber(
+            request.app,
+            SubscriberQuery(
+                chatter_id,
+                display,
+                SubscriberSource.CHAT,
+                tuple(badges),
+                _text(event.get("broadcaster_user_id")),
+            ),
+        )
+        is not SubscriberVerdict.ALLOW
+    ):
         reason = "not_subscriber"
     elif (problem := name_problem(raw_name)) is not None:
         reason = f"invalid_character_name: {problem}"

@@ -63,9 +63,18 @@ async def patch_status(request: web.Request) -> web.Response:
     if not body.has("status"):
         raise Refusal(ErrorCode.INVALID_PAYLOAD, "status is required", {"field": "status"})
     target = PayoutStatus.parse(body.raw("status"))
-    payout, _transition = await payouts.change_status(
-        request.app[keys.DATABASE], payout_id, target, request.app[keys.CLOCK].now()
+    notifier = request.app[keys.NOTIFIER]
+    database = request.app[keys.DATABASE]
+    payout, transition = await payouts.change_status(
+        database, payout_id, target, request.app[keys.CLOCK].now(), notify_channels=list(notifier.channels)
     )
+    if transition is not None:
+        # After commit: the announcement first (the answer shows its flag), then observers.
+        if transition.new_status is PayoutStatus.SENT:
+            await notifier.deliver(payout_id)
+            async with database.connection() as conn:
+                payout = await payouts.get(conn, payout_id) or payout
+        await notifier.observe(transition)
     return json_response(payout_dto(payout))
 
 

@@ -7,10 +7,19 @@ from aiohttp import web
 from mgm_core.domain.names import character_name
 from mgm_core.domain.pool import Viewer
 from mgm_core.errors import ErrorCode, Refusal
+from mgm_core.plugins.context import SubscriberQuery, SubscriberSource, SubscriberVerdict
+from mgm_core.plugins.manager import first_result
 from mgm_core.store import enrollment, pool
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
 from mgm_core.web.wire import json_response, read_body
+
+
+async def check_subscriber(app: web.Application, query: SubscriberQuery) -> SubscriberVerdict | None:
+    """Ask the ``mgm_check_subscriber`` hooks (first answer wins; none means refuse)."""
+    hook = app[keys.PLUGINS].hook.mgm_check_subscriber
+    verdict = await first_result(hook, query=query, context=app[keys.PLUGIN_CONTEXT])
+    return SubscriberVerdict(verdict) if verdict is not None else None
 
 
 def viewer_of(request: web.Request) -> Viewer:
@@ -37,7 +46,14 @@ async def claim(request: web.Request) -> web.Response:
     viewer = viewer_of(request)
     config = request.app[keys.CONFIG]
     if not config.skip_subscriber_check:
-        raise Refusal(ErrorCode.NOT_SUBSCRIBER, "only channel subscribers may join the roulette")
+        query = SubscriberQuery(
+            viewer.twitch_user_id,
+            viewer.display_name,
+            SubscriberSource.CLAIM,
+            broadcaster_id=config.broadcaster_id,
+        )
+        if await check_subscriber(request.app, query) is not SubscriberVerdict.ALLOW:
+            raise Refusal(ErrorCode.NOT_SUBSCRIBER, "only channel subscribers may join the roulette")
     result = await enrollment.claim(
         request.app[keys.DATABASE], viewer, name, request_id, request.app[keys.CLOCK].now()
     )

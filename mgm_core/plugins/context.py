@@ -1,0 +1,88 @@
+"""What a hook implementation gets to work with, and the objects hooks exchange."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+import aiohttp
+
+from mgm_core.clock import Clock
+from mgm_core.config import Config
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """Shared services of one EBS instance, handed to every hook call.
+
+    ``http`` is the instance's one outbound :class:`aiohttp.ClientSession`
+    (``None`` only outside a running app, e.g. in ``mgm plugins``).
+    """
+
+    config: Config
+    clock: Clock
+    http: aiohttp.ClientSession | None
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("mgm_core.plugins"))
+
+
+class SubscriberSource(StrEnum):
+    CHAT = "chat"  # an EventSub chat message; ``badges`` holds its badge set ids
+    CLAIM = "claim"  # the Extension's claim route; no badges are known
+
+
+@dataclass(frozen=True)
+class SubscriberQuery:
+    """Is this viewer a subscriber of the channel?"""
+
+    twitch_user_id: str
+    display_name: str
+    source: SubscriberSource
+    badges: Sequence[str] = ()
+    broadcaster_id: str = ""
+
+
+class SubscriberVerdict(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class RewardSentNotification:
+    """One payout reached Sent: what every notification channel announces."""
+
+    payout_id: str
+    twitch_user_id: str
+    twitch_display_name: str
+    character_name: str
+    gold_amount: int
+    message: str  # the exact Russian announcement line
+
+
+@runtime_checkable
+class NotificationChannel(Protocol):
+    """A place the reward-sent announcement goes (Twitch chat, a webhook, …).
+
+    ``name`` is stable and unique: the outbox keeps one delivery per payout and
+    channel name. ``deliver`` raises :class:`DeliveryFailed` (or anything else)
+    when the notification did not get through; it is never called twice for
+    the same payout.
+    """
+
+    name: str
+
+    def deliver(self, notification: RewardSentNotification, context: PluginContext) -> Awaitable[None]: ...
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver; ``permanent`` says whether retrying could help."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class DeliverySkipped(Exception):
+    """A channel chose not to deliver (e.g. it is not configured); not an error."""
