@@ -17,6 +17,7 @@ pytest_plugins = [
     "steps.common",
     "steps.enrollment",
     "steps.roulette",
+    "steps.helix",
 ]
 
 

@@ -83,7 +83,9 @@ class RunningEbs:
 
     # -- credentials ---------------------------------------------------------------
     def token(self, user_id: str | None, display_name: str | None = None, **claims: Any) -> str:
-        """An Extension JWT valid at the EBS's current (virtual) time."""
+        """An Extension JWT valid at the EBS's current (virtual) time, for its channel."""
+        if self.config.broadcaster_id:
+            claims.setdefault("channel_id", self.config.broadcaster_id)
         payload = extension_jwt.viewer_claims(
             user_id,
             self.clock.now(),

@@ -261,7 +261,11 @@ def test_harness_refuses_viewer_outside_the_pool(ebs):
 @pytest.mark.parametrize("overrides", [{"enable_e2e_harness": False}, {"env": "production"}])
 def test_harness_and_clock_are_404_unless_enabled(make_ebs, overrides):
     if overrides.get("env") == "production":
-        overrides = {**overrides, "extension_secret": "eHh4eHh4eHh4eHh4eHh4eA==", "clock": "system"}
+        overrides = {
+            **overrides,
+            "extension_secret": "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg=",
+            "clock": "system",
+        }
     ebs = make_ebs(**overrides)
     harness = ebs.http.post(
         "/api/e2e/prepare-pending-payout", json={"twitchUserId": "1"}, headers=ebs.desktop()

@@ -1,0 +1,119 @@
+"""Helix steps: a MockHelixApi on a free port that the scenario's EBS announces through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from mgm_core.serving import BackgroundServer
+from mgm_mocks import MOCKS
+from steps.world import World
+
+BROADCASTER_ID = "1000"
+BROADCASTER_TOKEN = "helix-scenario-token"
+HELIX_CLIENT_ID = "helix-scenario-client"
+
+
+class HelixRecorder:
+    """The scenario's Helix mock: faults in, journal out."""
+
+    def __init__(self) -> None:
+        service = MOCKS["helix"]
+        self._server = BackgroundServer(lambda: service.create_app(service.settings_from_env({})))
+        self.url = self._server.start()
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+
+    def fault(self, **rule: object) -> None:
+        self.http.post("/api/mock/faults", json=rule).raise_for_status()
+
+    def chat_messages(self) -> list[dict]:
+        answer = self.http.get("/api/mock/requests", params={"path": "/helix/chat/messages"})
+        answer.raise_for_status()
+        return list(answer.json()["requests"])
+
+    def close(self) -> None:
+        self.http.close()
+        self._server.stop()
+
+
+@pytest.fixture
+def helix() -> Iterator[HelixRecorder]:
+    recorder = HelixRecorder()
+    yield recorder
+    recorder.close()
+
+
+@given("the EBS announces rewards through the Helix mock")
+def announce_through_mock(world: World, helix: HelixRecorder) -> None:
+    world.configure(
+        helix_base_url=helix.url,
+        broadcaster_id=BROADCASTER_ID,
+        broadcaster_token=BROADCASTER_TOKEN,
+        helix_client_id=HELIX_CLIENT_ID,
+    )
+
+
+@given("the broadcaster's Helix credentials are not configured")
+def no_helix_credentials(world: World, helix: HelixRecorder) -> None:
+    world.configure(helix_base_url=helix.url, broadcaster_token="", broadcaster_id="")
+
+
+@given(parsers.parse("the Helix mock fails the next {times:d} chat messages with status {status:d}"))
+def helix_fails(helix: HelixRecorder, times: int, status: int) -> None:
+    helix.fault(times=times, status=status)
+
+
+@given(parsers.parse("the Helix mock drops the next {times:d} chat messages as {code}"))
+def helix_drops(helix: HelixRecorder, times: int, code: str) -> None:
+    helix.fault(times=times, isSent=False, dropCode=code)
+
+
+@given("the Helix mock resets the next connection")
+def helix_resets(helix: HelixRecorder) -> None:
+    helix.fault(times=1, reset=True)
+
+
+@when(parsers.parse('the Desktop moves the payout of "{name}" to "{status}" {times:d} times at once'))
+def concurrent_moves(world: World, name: str, status: str, times: int) -> None:
+    payout_id = world.payout_id(name)
+    with ThreadPoolExecutor(10) as workers:
+        answers = list(workers.map(lambda _: world.ebs.patch_status(payout_id, status), range(times)))
+    for answer in answers:
+        world.answered(answer)
+
+
+@then(parsers.parse("the Helix mock received {count:d} chat messages"))
+@then(parsers.parse("the Helix mock received {count:d} chat message"))
+def helix_count(helix: HelixRecorder, count: int) -> None:
+    assert len(helix.chat_messages()) == count
+
+
+@then(parsers.parse('the Helix mock\'s last chat message announces "{name}" correctly'))
+def helix_last_message(helix: HelixRecorder, name: str) -> None:
+    request = helix.chat_messages()[-1]
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    assert request["method"] == "POST"
+    assert headers["authorization"] == f"Bearer {BROADCASTER_TOKEN}"
+    assert headers["client-id"] == HELIX_CLIENT_ID
+    assert headers["content-type"].startswith("application/json")
+    assert request["body"] == {
+        "broadcaster_id": BROADCASTER_ID,
+        "sender_id": BROADCASTER_ID,
+        "message": f"Награда отправлена персонажу {name} на почту, проверяй ящик!",
+    }
+
+
+@then(parsers.parse('the payout of "{name}" is marked as announced in chat'))
+def announced(world: World, name: str) -> None:
+    detail = world.ebs.http.get(f"/api/payouts/{world.payout_id(name)}", headers=world.ebs.desktop()).json()
+    assert detail["isRewardSentAnnouncedToChat"] is True, detail
+
+
+@then(parsers.parse('the payout of "{name}" is not marked as announced in chat'))
+def not_announced(world: World, name: str) -> None:
+    detail = world.ebs.http.get(f"/api/payouts/{world.payout_id(name)}", headers=world.ebs.desktop()).json()
+    assert detail["isRewardSentAnnouncedToChat"] is False, detail
