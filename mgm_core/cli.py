@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="list the loaded plugins, their versions and hooks")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(func=_plugins)
+
+    from mgm_twitch.eventsub_admin import add_parser as add_twitch_parser
+
+    add_twitch_parser(sub)
     return parser
 
 
