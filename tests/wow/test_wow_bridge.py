@@ -180,9 +180,9 @@ def test_update_check_answers_in_game(tmp_path):
 def test_candidate_is_whoed_once_per_cycle(tmp_path):
     async def scenario(h: Harness) -> None:
         assert await h.bridge.poll_candidate() is None
-        cycle = h.fake.set_candidate("Norinn", phase="spinning")
+        cycle = h.fake.set_candidate("Norinn", phase="completed")
         await h.bridge.poll_candidate()
-        assert h.injector.lines == []  # not yet: the /who belongs to the verification phase
+        assert h.injector.lines == []  # not in a /who phase (spinning or verification)
         h.fake.candidate["spinPhase"] = "Verification"
         h.injector.available = False
         with pytest.raises(Exception, match="not found"):

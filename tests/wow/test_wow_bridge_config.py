@@ -16,7 +16,7 @@ def test_defaults():
     assert config.ebs_url == "http://127.0.0.1:8080"
     assert config.simulator_url == "http://127.0.0.1:5001"
     assert config.chat_log == Path("Logs/WoWChatLog.txt")
-    assert config.bridge.pending_poll_interval == 15 and config.bridge.who_phases == {"verification"}
+    assert config.bridge.pending_poll_interval == 15 and config.bridge.who_phases == {"spinning", "verification"}
     assert "s3cret-key" not in repr(config)
 
 
@@ -28,7 +28,7 @@ def test_values_paths_and_clamps(tmp_path):
             "MGM_DESKTOP_CHAT_LOG": str(tmp_path),
             "MGM_DESKTOP_PENDING_POLL_SECONDS": "1",
             "MGM_DESKTOP_CANDIDATE_POLL_SECONDS": "9999",
-            "MGM_DESKTOP_WHO_PHASES": "Spinning, verification,",
+            "MGM_DESKTOP_WHO_PHASES": " Verification,",
             "MGM_DESKTOP_INJECTOR": "record",
             "MGM_DESKTOP_START_AT_END": "yes",
         }
@@ -37,7 +37,7 @@ def test_values_paths_and_clamps(tmp_path):
     assert config.chat_log == tmp_path / "WoWChatLog.txt"
     assert config.bridge.pending_poll_interval == 5  # the seed's clamp
     assert config.bridge.candidate_poll_interval == 600
-    assert config.bridge.who_phases == {"spinning", "verification"}
+    assert config.bridge.who_phases == {"verification"}
     assert config.start_at_end is True
     wow = DesktopConfig.from_env({"MGM_DESKTOP_WOW_DIR": str(tmp_path / "WoW")})
     assert wow.chat_log == tmp_path / "WoW" / "Logs" / "WoWChatLog.txt"

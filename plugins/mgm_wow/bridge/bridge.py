@@ -60,7 +60,7 @@ class BridgeSettings:
     pending_poll_interval: float = 15.0
     candidate_poll_interval: float = 5.0
     # Phases in which the candidate is /who-ed; a candidate without a phase is /who-ed at once.
-    who_phases: frozenset[str] = frozenset({"verification"})
+    who_phases: frozenset[str] = frozenset({"spinning", "verification"})
     remember_limit: int = 1000
 
 
