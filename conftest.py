@@ -18,6 +18,7 @@ pytest_plugins = [
     "steps.enrollment",
     "steps.roulette",
     "steps.helix",
+    "steps.wow",
 ]
 
 

@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from typing import Any
 
 from aiohttp import web
 
@@ -133,3 +134,26 @@ class BackgroundServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class EventLoopThread:
+    """An event loop on a background thread, for driving async clients from sync tests."""
+
+    def __init__(self, name: str = "mgm-loop") -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def call(self, coro_factory: Callable[[], Awaitable[object]], timeout: float = 60.0) -> Any:
+        """Run ``coro_factory()`` on the loop and wait for its result."""
+
+        async def wrapped() -> object:
+            return await coro_factory()
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(timeout)
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop.close()

@@ -6,7 +6,7 @@ starts with; if it is already running it is restarted on the same database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,8 @@ class World:
     payouts: dict[str, str] = field(default_factory=dict)  # character name (case-folded) -> payout id
     claims: dict[str, str] = field(default_factory=dict)  # viewer -> last enrollment request id
     _ebs: RunningEbs | None = None
+    _down: RunningEbs | None = None
+    restarted: list[RunningEbs] = field(default_factory=list)  # stopped at teardown
 
     @property
     def ebs(self) -> RunningEbs:
@@ -38,6 +40,18 @@ class World:
         if self._ebs is not None:
             self._ebs.stop()
             self._ebs = None
+
+    def ebs_down(self) -> None:
+        """Stop the EBS (its port stays reserved for :meth:`ebs_back`)."""
+        assert self._ebs is not None
+        self._ebs.stop()
+        self._down = self._ebs
+
+    def ebs_back(self) -> None:
+        assert self._down is not None, "the EBS was not stopped"
+        self._ebs = self._down.restarted()
+        self._down = None
+        self.restarted.append(self._ebs)
 
     def answered(self, response: httpx.Response) -> httpx.Response:
         self.response = response
@@ -59,5 +73,8 @@ class World:
 
 
 @pytest.fixture
-def world(make_ebs: Callable[..., RunningEbs]) -> World:
-    return World(make_ebs)
+def world(make_ebs: Callable[..., RunningEbs]) -> Iterator[World]:
+    scenario = World(make_ebs)
+    yield scenario
+    for ebs in scenario.restarted:
+        ebs.stop()

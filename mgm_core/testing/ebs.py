@@ -49,17 +49,34 @@ class RunningEbs:
     """An EBS served on a background thread; use as a context manager or call ``stop()``."""
 
     def __init__(
-        self, config: Config, *, clock: VirtualClock | None = None, plugins: Sequence[object] = ()
+        self,
+        config: Config,
+        *,
+        clock: VirtualClock | None = None,
+        plugins: Sequence[object] = (),
+        port: int = 0,
     ) -> None:
         self.config = config
         self.clock = clock or VirtualClock(DEFAULT_START)
-        self._server = BackgroundServer(lambda: create_app(config, clock=self.clock, plugins=plugins))
+        self.plugins = tuple(plugins)
+        self._server = BackgroundServer(
+            lambda: create_app(config, clock=self.clock, plugins=self.plugins), port=port
+        )
         self.url = self._server.start()
         self.http = httpx.Client(base_url=self.url, timeout=30.0)
+
+    @property
+    def port(self) -> int:
+        assert self._server.port is not None
+        return self._server.port
 
     def stop(self) -> None:
         self.http.close()
         self._server.stop()
+
+    def restarted(self) -> RunningEbs:
+        """A new EBS process on the same port, database, clock and plugins (after ``stop()``)."""
+        return RunningEbs(self.config, clock=self.clock, plugins=self.plugins, port=self.port)
 
     def __enter__(self) -> RunningEbs:
         return self

@@ -1,0 +1,99 @@
+"""The Tier B Desktop/WoW stand-in: the WoW client simulator plus the Desktop bridge.
+
+The simulator writes a real ``WoWChatLog.txt``; the bridge tails it, calls the
+scenario's EBS over HTTP and types ``/run`` lines into the simulator. Steps
+drive the bridge one operation at a time and let the simulator finish its
+delayed reactions (``idle``) in between, so scenarios are deterministic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mgm_core.serving import BackgroundServer, EventLoopThread
+from mgm_wow.bridge.bridge import BridgeSettings, DesktopBridge
+from mgm_wow.bridge.ebs_client import EbsClient, RetryPolicy
+from mgm_wow.bridge.injector import HttpSimulatorInjector
+from mgm_wow.bridge.tail import ChatLogTail
+from mgm_wow.settings import SimulatorSettings
+from mgm_wow.simulator_app import SIMULATOR, create_app
+
+FAST = {"command_processing_delay_ms": 5, "who_delay_ms": 5, "reply_delay_ms": 5, "mail_send_delay_ms": 5}
+
+
+class DesktopStandIn:
+    def __init__(self, workdir: Path, ebs_url: str, api_key: str) -> None:
+        self.workdir = workdir
+        self.log_path = workdir / "WoW" / "Logs" / "WoWChatLog.txt"
+        settings = SimulatorSettings(log_file_path=self.log_path, api_port=0, **FAST)
+        self._simulator = BackgroundServer(lambda: create_app(settings))
+        self.simulator_url = self._simulator.start()
+        self.simulator = httpx.Client(base_url=self.simulator_url, timeout=10)
+        self._loop = EventLoopThread("mgm-desktop-bridge")
+        self.ebs_url = ebs_url
+        self.api_key = api_key
+        self.bridge: DesktopBridge = self._loop.call(self._build)
+
+    async def _build(self) -> DesktopBridge:
+        state = self.workdir / "desktop"
+        # Short retries: a scenario that stops the EBS must not wait 14 s per call.
+        ebs = EbsClient(self.ebs_url, self.api_key, retry=RetryPolicy((0.05, 0.1)), timeout=5)
+        tail = ChatLogTail(self.log_path, state / "tail-state.json")
+        return DesktopBridge(
+            ebs,
+            HttpSimulatorInjector(self.simulator_url),
+            tail,
+            state_path=state / "bridge-state.json",
+            settings=BridgeSettings(),
+        )
+
+    def rebuild(self, ebs_url: str | None = None) -> None:
+        """Restart the bridge process (state files are kept), optionally against another EBS."""
+        self._loop.call(self._close_bridge)
+        self.ebs_url = ebs_url or self.ebs_url
+        self.bridge = self._loop.call(self._build)
+
+    async def _close_bridge(self) -> None:
+        await self.bridge.ebs.close()
+        await self.bridge.injector.close()  # type: ignore[attr-defined]
+
+    # -- the simulator -----------------------------------------------------------------
+    def settle(self) -> None:
+        """Wait until the simulator has printed everything it was about to print."""
+        app = self._simulator.app
+        assert app is not None
+        simulator = app[SIMULATOR]
+        self._simulator.call(simulator.idle)
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self.simulator.request(method, path, **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+
+    def log_lines(self) -> list[str]:
+        return list(self.admin("GET", "/api/wow/log")["lines"])
+
+    # -- the bridge --------------------------------------------------------------------
+    def run(self, operation: str) -> Any:
+        """Run one bridge operation (``tick``, ``poll_candidate``, ``poll_pending``, ``sync``)."""
+        result = self._loop.call(getattr(self.bridge, operation))
+        self.settle()
+        return result
+
+    def catch_up(self, rounds: int = 4) -> None:
+        """Let the simulator finish, then let the bridge read and act, until nothing new happens."""
+        for _ in range(rounds):
+            self.settle()
+            if not self._loop.call(self.bridge.tick) and not self.bridge.outbox:
+                break
+
+    def close(self) -> None:
+        try:
+            self._loop.call(self._close_bridge)
+        finally:
+            self._loop.stop()
+            self.simulator.close()
+            self._simulator.stop()
