@@ -19,6 +19,7 @@ pytest_plugins = [
     "steps.roulette",
     "steps.helix",
     "steps.wow",
+    "steps.seed",
 ]
 
 

@@ -63,12 +63,15 @@ class World:
         return self.response
 
     def payout_id(self, name: str) -> str:
+        """The newest payout of the character (remembered, else looked up in the database)."""
         key = name.casefold()
         if key not in self.payouts:
-            pending = self.ebs.http.get("/api/payouts/pending", headers=self.ebs.desktop()).json()
-            for payout in pending:
-                self.payouts[payout["characterName"].casefold()] = payout["id"]
-        assert key in self.payouts, f"no payout known for {name}"
+            found = self.ebs.fetchval(
+                "SELECT id FROM payouts WHERE lower(character_name) = lower($1) ORDER BY created_at DESC LIMIT 1",
+                name,
+            )
+            assert found is not None, f"no payout known for {name}"
+            self.payouts[key] = str(found)
         return self.payouts[key]
 
 

@@ -126,7 +126,9 @@ def ebs_back(world: World) -> None:
 def log_who(standin_holder: dict[str, DesktopStandIn], name: str, state: str) -> None:
     online_json = {"online": "true", "offline": "false"}[state]
     lines = [line for line in _standin(standin_holder).log_lines() if "[MGM_WHO]" in line]
-    assert any(f'"characterName":"{name}"' in line and f'"online":{online_json}' in line for line in lines), lines
+    assert any(f'"characterName":"{name}"' in line and f'"online":{online_json}' in line for line in lines), (
+        lines
+    )
 
 
 @then(parsers.parse('the chat log shows the acceptance of "{name}"'))
@@ -147,7 +149,7 @@ def log_no_confirm(world: World, standin_holder: dict[str, DesktopStandIn], name
     assert not any(tag in line for line in _standin(standin_holder).log_lines())
 
 
-@then(parsers.parse('the chat log has no mail confirmation at all'))
+@then(parsers.parse("the chat log has no mail confirmation at all"))
 def log_no_confirm_at_all(standin_holder: dict[str, DesktopStandIn]) -> None:
     assert not any("[MGM_CONFIRM:" in line for line in _standin(standin_holder).log_lines())
 
