@@ -67,7 +67,8 @@ class World:
         key = name.casefold()
         if key not in self.payouts:
             found = self.ebs.fetchval(
-                "SELECT id FROM payouts WHERE lower(character_name) = lower($1) ORDER BY created_at DESC LIMIT 1",
+                "SELECT id FROM payouts WHERE lower(character_name) = lower($1)"
+                " ORDER BY created_at DESC LIMIT 1",
                 name,
             )
             assert found is not None, f"no payout known for {name}"
