@@ -16,7 +16,10 @@ def test_defaults():
     assert config.ebs_url == "http://127.0.0.1:8080"
     assert config.simulator_url == "http://127.0.0.1:5001"
     assert config.chat_log == Path("Logs/WoWChatLog.txt")
-    assert config.bridge.pending_poll_interval == 15 and config.bridge.who_phases == {"spinning", "verification"}
+    assert config.bridge.pending_poll_interval == 15 and config.bridge.who_phases == {
+        "spinning",
+        "verification",
+    }
     assert "s3cret-key" not in repr(config)
 
 

@@ -84,7 +84,8 @@ class DesktopConfig:
                 pending_poll_interval=seconds("MGM_DESKTOP_PENDING_POLL_SECONDS", 15, 5, 600),
                 candidate_poll_interval=seconds("MGM_DESKTOP_CANDIDATE_POLL_SECONDS", 5, 1, 600),
                 who_phases=frozenset(
-                    p.strip().lower() for p in text("MGM_DESKTOP_WHO_PHASES", "spinning,verification").split(",")
+                    p.strip().lower()
+                    for p in text("MGM_DESKTOP_WHO_PHASES", "spinning,verification").split(",")
                 )
                 - {""},
             ),
