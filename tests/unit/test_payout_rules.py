@@ -60,7 +60,7 @@ def test_the_table_is_the_contracts():
         ("InProgress", "Cancelled"),
         ("InProgress", "Pending"),
     }
-    assert ACTIVE | TERMINAL == set(PayoutStatus)
+    assert set(PayoutStatus) == ACTIVE | TERMINAL
     assert not ACTIVE & TERMINAL
 
 
