@@ -61,9 +61,8 @@ def main() -> None:
         server.stop()
     statuses = collections.Counter(status for status, _ in results)
     latencies = sorted(ms for _, ms in results)
-    print(
-        f"{len(results)} requests from {args.viewers} viewers in {wall:.2f} s ({len(results) / wall:.0f} req/s)"
-    )
+    rate = len(results) / wall
+    print(f"{len(results)} requests from {args.viewers} viewers in {wall:.2f} s ({rate:.0f} req/s)")
     print("statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())))
     print(f"expected: {args.viewers * min(args.requests, 5)} x 200, the rest 429")
     print(
