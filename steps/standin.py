@@ -83,6 +83,10 @@ class DesktopStandIn:
         self.settle()
         return result
 
+    def mark(self, payout_id: str, status: str) -> None:
+        """The Desktop's manual Mark Sent / Failed / Cancelled / Unlock."""
+        self._loop.call(lambda: self.bridge.mark(payout_id, status))
+
     def catch_up(self, rounds: int = 4) -> None:
         """Let the simulator finish, then let the bridge read and act, until nothing new happens."""
         for _ in range(rounds):

@@ -96,9 +96,7 @@ def manual_mail(standin_holder: dict[str, DesktopStandIn], copper: int, name: st
 
 @when(parsers.parse('the streamer marks the payout of "{name}" as "{status}" in the Desktop'))
 def mark(world: World, standin_holder: dict[str, DesktopStandIn], name: str, status: str) -> None:
-    standin = _standin(standin_holder)
-    payout_id = world.payout_id(name)
-    standin._loop.call(lambda: standin.bridge.mark(payout_id, status))
+    _standin(standin_holder).mark(world.payout_id(name), status)
 
 
 @when(parsers.parse('the addon prints the confirm tag for "{name}" again'))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +88,10 @@ class RunningEbs:
     def app(self) -> Any:
         return self._server.app
 
+    def call(self, coro_factory: Callable[[], Awaitable[object]]) -> Any:
+        """Run a coroutine on the EBS's own event loop (for store-level set-ups in tests)."""
+        return self._server.call(coro_factory)
+
     def fetchval(self, query: str, *args: Any) -> Any:
         """Run one read-only SQL query on the EBS's own pool (for assertions on stored state)."""
         database = self.app[keys.DATABASE]
@@ -96,7 +100,7 @@ class RunningEbs:
             async with database.connection() as conn:
                 return await conn.fetchval(query, *args)
 
-        return self._server.call(run)
+        return self.call(run)
 
     # -- credentials ---------------------------------------------------------------
     def token(self, user_id: str | None, display_name: str | None = None, **claims: Any) -> str:
@@ -128,7 +132,7 @@ class RunningEbs:
     def tick(self) -> Any:
         """Run one scheduler tick on the EBS's loop and return its report."""
         scheduler = self.app[keys.SCHEDULER]
-        return self._server.call(scheduler.tick)
+        return self.call(scheduler.tick)
 
     def set_time(self, instant: datetime) -> dict[str, Any]:
         answer = self.http.post(

@@ -41,7 +41,7 @@ def commit_sent_without_delivering(ebs, payout_id):
     """What a process that died right after the Sent commit leaves behind."""
     database = ebs.app[keys.DATABASE]
     channels = list(ebs.app[keys.NOTIFIER].channels)
-    ebs._server.call(
+    ebs.call(
         lambda: payouts.change_status(
             database, uuid.UUID(payout_id), PayoutStatus.SENT, ebs.clock.now(), notify_channels=channels
         )

@@ -21,7 +21,7 @@ from mgm_core.store import enrollment
 from mgm_core.store.enrollment import ChatDelivery, ChatOutcome
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
-from mgm_core.web.handlers.pool import check_subscriber
+from mgm_core.web.subscribers import check_subscriber
 from mgm_core.web.wire import require_json_content
 
 log = logging.getLogger("mgm_core.eventsub")

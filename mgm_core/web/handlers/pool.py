@@ -8,18 +8,11 @@ from mgm_core.domain.names import character_name
 from mgm_core.domain.pool import Viewer
 from mgm_core.errors import ErrorCode, Refusal
 from mgm_core.plugins.context import SubscriberQuery, SubscriberSource, SubscriberVerdict
-from mgm_core.plugins.manager import first_result
 from mgm_core.store import enrollment, pool
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
+from mgm_core.web.subscribers import check_subscriber
 from mgm_core.web.wire import json_response, read_body
-
-
-async def check_subscriber(app: web.Application, query: SubscriberQuery) -> SubscriberVerdict | None:
-    """Ask the ``mgm_check_subscriber`` hooks (first answer wins; none means refuse)."""
-    hook = app[keys.PLUGINS].hook.mgm_check_subscriber
-    verdict = await first_result(hook, query=query, context=app[keys.PLUGIN_CONTEXT])
-    return SubscriberVerdict(verdict) if verdict is not None else None
 
 
 def viewer_of(request: web.Request) -> Viewer:
