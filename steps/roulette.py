@@ -103,28 +103,24 @@ def has_pending(world: World, name: str, gold: int) -> None:
     )
 
 
-@when(parsers.parse('the Desktop confirms acceptance for "{name}"'))
-def confirm_acceptance(world: World, name: str) -> None:
-    payout_id = world.payout_id(name)
+def _confirm(world: World, name: str, as_name: str) -> None:
     world.answered(
         world.ebs.http.post(
-            f"/api/payouts/{payout_id}/confirm-acceptance",
-            json={"characterName": name},
+            f"/api/payouts/{world.payout_id(name)}/confirm-acceptance",
+            json={"characterName": as_name},
             headers=world.ebs.desktop(),
         )
     )
+
+
+@when(parsers.parse('the Desktop confirms acceptance for "{name}"'))
+def confirm_acceptance(world: World, name: str) -> None:
+    _confirm(world, name, name)
 
 
 @when(parsers.parse('the Desktop confirms acceptance for "{name}" naming "{other}"'))
 def confirm_acceptance_wrong(world: World, name: str, other: str) -> None:
-    payout_id = world.payout_id(name)
-    world.answered(
-        world.ebs.http.post(
-            f"/api/payouts/{payout_id}/confirm-acceptance",
-            json={"characterName": other},
-            headers=world.ebs.desktop(),
-        )
-    )
+    _confirm(world, name, other)
 
 
 @given(parsers.parse('the Desktop moved the payout of "{name}" to "{status}"'))

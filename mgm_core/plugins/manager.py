@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -95,17 +95,21 @@ async def _call(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
     return result
 
 
+async def _results(hook: pluggy.HookCaller, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+    """Each implementation's (awaited) result in call order; a raising one is logged and skipped."""
+    for impl in _implementations(hook):
+        try:
+            yield await _call(impl, kwargs)
+        except Exception:
+            log.exception("plugin hook failed", extra={"hook": hook.name, "plugin": impl.plugin_name})
+
+
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:
     """Call implementations in pluggy's order until one returns non-None; await async ones.
 
     A raising implementation is logged and counts as ``None``.
     """
-    for impl in _implementations(hook):
-        try:
-            result = await _call(impl, kwargs)
-        except Exception:
-            log.exception("plugin hook failed", extra={"hook": hook.name, "plugin": impl.plugin_name})
-            continue
+    async for result in _results(hook, kwargs):
         if result is not None:
             return result
     return None
@@ -116,13 +120,4 @@ async def call_all(hook: pluggy.HookCaller, **kwargs: Any) -> list[Any]:
 
     A raising implementation is logged; the others still run.
     """
-    results = []
-    for impl in _implementations(hook):
-        try:
-            result = await _call(impl, kwargs)
-        except Exception:
-            log.exception("plugin hook failed", extra={"hook": hook.name, "plugin": impl.plugin_name})
-            continue
-        if result is not None:
-            results.append(result)
-    return results
+    return [result async for result in _results(hook, kwargs) if result is not None]
