@@ -111,4 +111,4 @@ async def _run_desktop(runner: BridgeRunner) -> int:
     finally:
         stopped.cancel()
         await runner.stop()
-        log.info("bridge stopped")
+        logging.getLogger("mgm_core.stack.bridge").info("bridge stopped")

@@ -47,6 +47,12 @@ from mgm_core.stack.plan import (
     plan_ports,
     probe_bind,
 )
+from mgm_core.web.app import create_app
+from mgm_mocks import MOCKS
+from mgm_mocks import env as mock_env
+from mgm_wow.bridge.config import DesktopConfig, DesktopConfigError
+from mgm_wow.settings import SettingsError, SimulatorSettings
+from mgm_wow.simulator_app import create_app as create_simulator
 
 log = logging.getLogger("mgm_core.stack")
 access_log = logging.getLogger("mgm_core.stack.access")
@@ -166,10 +172,6 @@ class Stack:
     """
 
     def __init__(self, options: StackOptions | None = None) -> None:
-        from mgm_mocks import MOCKS
-        from mgm_mocks import env as mock_env
-        from mgm_wow.settings import SettingsError, SimulatorSettings
-
         self.options = options = options or StackOptions()
         environ = dict(os.environ if options.environ is None else options.environ)
         self._environ = environ
@@ -179,17 +181,17 @@ class Stack:
         self.services: dict[str, ServiceInfo] = {
             spec.name: ServiceInfo(spec.name, spec.component, self._ports.get(spec.name)) for spec in SERVICES
         }
-        try:
-            config = Config.from_env({**SEED_CI_DEFAULTS, **environ})
-        except ConfigError as exc:
-            raise StackConfigError(str(exc)) from exc
         changes: dict[str, Any] = {"host": options.host, "port": self._ports["ebs"]}
         if options.virtual_clock:
             changes["clock"] = "virtual"
         self._own_helix = not environ.get("MGM_HELIX_BASE_URL", "").strip()
         if self._own_helix:
             changes["helix_base_url"] = self._planned_url("helix")
-        self.config: Config = config.with_overrides(**changes).validate()
+        try:
+            config = Config.from_env({**SEED_CI_DEFAULTS, **environ})
+            self.config: Config = config.with_overrides(**changes).validate()
+        except ConfigError as exc:
+            raise StackConfigError(str(exc)) from exc
         if options.virtual_clock and not self.config.virtual_clock:
             raise StackConfigError("--virtual-clock needs MGM_ENV=development")
         # One clock for every piece: with a virtual EBS clock, mock tokens, EventSub
@@ -206,7 +208,6 @@ class Stack:
             "MGM_EXTENSION_CLIENT_ID": self.config.extension_client_id,
             "MGM_BROADCASTER_ID": self.config.broadcaster_id,
         }
-        self._mocks = MOCKS
         self._mock_settings: dict[str, Any] = {}
         for name, service in MOCKS.items():
             try:
@@ -264,14 +265,24 @@ class Stack:
         ]
         return tuple(v for v in values if v)
 
+    def settings(self, name: str) -> Any:
+        """The settings a service runs (or will run) with: the EBS's :class:`Config`, a mock's
+        settings, the simulator's :class:`SimulatorSettings` or the bridge's :class:`DesktopConfig`.
+        """
+        if name == "ebs":
+            return self.config
+        if name == "wow":
+            return self._simulator_settings
+        if name == "bridge":
+            return self._bridge_config
+        return self._mock_settings[name]
+
     @property
     def chat_log(self) -> Path:
         """The WoW client simulator's ``WoWChatLog.txt``, which the bridge tails."""
         return self._simulator_settings.log_path
 
-    def _desktop_config(self) -> Any:
-        from mgm_wow.bridge.config import DesktopConfig, DesktopConfigError
-
+    def _desktop_config(self) -> DesktopConfig:
         defaults = {
             "MGM_DESKTOP_EBS_URL": self.url("ebs"),
             "MGM_DESKTOP_API_KEY": self.config.api_key,
@@ -298,6 +309,8 @@ class Stack:
             raise RuntimeError("the stack was already started")
         self._started = True
         self._check_ports()
+        if not self.config.api_key:
+            log.warning("MGM_API_KEY is empty: the EBS refuses every Desktop call, the bridge's among them")
         log.info(
             "starting the stack",
             extra={
@@ -331,9 +344,6 @@ class Stack:
                 ) from exc
 
     async def _start_one(self, name: str) -> None:
-        from mgm_core.web.app import create_app
-        from mgm_wow.simulator_app import create_app as create_simulator
-
         if name == "bridge":
             await self._start_bridge()
             return
@@ -355,7 +365,7 @@ class Stack:
             if self._own_backend.get(name):
                 settings = dataclasses.replace(settings, backend_base_url=self.url("ebs"))
                 self._mock_settings[name] = settings
-            factory = functools.partial(self._mocks[name].create_app, settings)
+            factory = functools.partial(MOCKS[name].create_app, settings)
             backend = getattr(settings, "backend_base_url", None)
             detail = f"backend {backend}" if backend else ""
         await self._start_http(name, factory, detail)
