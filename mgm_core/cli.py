@@ -38,8 +38,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve_until_signalled(create_app(config), config.host, config.port, on_started=started))
-    except OSError as exc:
-        log.error("EBS could not start", extra={"error": str(exc)})
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # start-up failures: say what failed, without a traceback
+        log.error("EBS could not start", extra={"error": f"{type(exc).__name__}: {exc}"})
+        print(f"mgm serve: could not start: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
 

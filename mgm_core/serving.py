@@ -24,9 +24,11 @@ async def start_site(
 ) -> tuple[web.AppRunner, int]:
     """Start ``app`` on ``host:port`` (0 = a free port); returns the runner and the bound port."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
     try:
+        # setup() enters the app's cleanup_ctx; a failure there (or at bind) must still
+        # leave the contexts already entered (an embedded PostgreSQL, say) cleaned up.
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_address=True)
         await site.start()
     except BaseException:
         await runner.cleanup()

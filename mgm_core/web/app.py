@@ -68,8 +68,6 @@ def create_app(
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[keys.CONFIG]
     async with embedded_database(config) as dsn:
-        if config.database_url is None:
-            log.info("embedded PostgreSQL started", extra={"data_dir": str(config.data_dir)})
         database = await Database.open(dsn)
         app[keys.DATABASE] = database
         try:

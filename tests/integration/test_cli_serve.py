@@ -76,3 +76,15 @@ def test_malformed_setting_refuses_to_start():
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "MGM_RATE_LIMIT" in stderr
+
+
+def test_unreachable_database_is_a_clear_start_up_error(database_url):
+    missing = database_url.rsplit("/", 1)[0] + "/no_such_database_here"
+    if "?" in database_url:  # socket DSNs carry the host in the query
+        base, query = database_url.split("?", 1)
+        missing = base.rsplit("/", 1)[0] + "/no_such_database_here?" + query
+    process = mgm("serve", "--port", str(free_port()), env={"MGM_DATABASE_URL": missing})
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "could not start" in stderr and "no_such_database_here" in stderr
+    assert "Traceback" not in stderr
