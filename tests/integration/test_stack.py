@@ -517,3 +517,81 @@ def test_mgm_desktop_runs_the_bridge_against_the_stack_until_sigterm(stack, tmp_
         _, rest = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "bridge stopped" in rest
+
+
+def test_the_seed_ci_scripts_steps_run_unmodified(stack):
+    """What the seed's .github/scripts do, byte for byte where it matters (ebs-contract.md §9)."""
+    import hashlib
+    import hmac
+    import json
+    import uuid
+
+    # check_workflow_integration.py: GET / < 500; 9051/9052 status ok + service; 9053/9054 healthy + component.
+    assert httpx.get(f"{stack.url('ebs')}/").status_code < 500
+    for name in ("eventsub", "jwt"):
+        body = httpx.get(f"{stack.url(name)}/health").json()
+        assert body["status"] == "ok" and body["service"]
+    for name in ("helix", "desktop"):
+        body = httpx.get(f"{stack.url(name)}/health").json()
+        assert body["status"] == "healthy" and body["component"]
+
+    # check_mockhelixapi.py: a probe POST with Bearer + Client-Id, 200/204, captured by last-request.
+    probe = httpx.post(
+        f"{stack.url('helix')}/helix/chat/messages",
+        json={"broadcaster_id": "probe", "sender_id": "probe", "message": ANNOUNCEMENT.format("Etoehero")},
+        headers={"Authorization": "Bearer probe-token", "Client-Id": "probe-client"},
+    )
+    assert probe.status_code in (200, 204)
+    captured = httpx.get(f"{stack.url('helix')}/last-request").json()
+    assert captured["captured"] is True and captured["body"]["message"] == ANNOUNCEMENT.format("Etoehero")
+
+    # send_e2e_eventsub.py: compact JSON, Message-Id = message_id, Unix-seconds timestamp, HMAC by hand.
+    message_id = str(uuid.uuid4())
+    body = json.dumps(
+        {
+            "subscription": {"type": "channel.chat.message"},
+            "event": {
+                "message_id": message_id,
+                "chatter_user_id": "e2e-viewer-1",
+                "chatter_user_login": "e2eviewer1",
+                "message": {"text": "!twgold Etoehero"},
+                "badges": [{"set_id": "subscriber"}],
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+    timestamp = str(int(time.time()))
+    digest = hmac.new(
+        b"e2e-ci-eventsub-secret", message_id.encode() + timestamp.encode() + body, hashlib.sha256
+    )
+    sent = httpx.post(
+        f"{stack.url('eventsub')}/api/twitch/eventsub",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Twitch-Eventsub-Message-Id": message_id,
+            "Twitch-Eventsub-Message-Timestamp": timestamp,
+            "Twitch-Eventsub-Message-Signature": "sha256=" + digest.hexdigest(),
+        },
+    )
+    assert sent.status_code < 400, sent.text
+    assert pool_me(stack, "e2e-viewer-1", "E2EViewer") == {"isEnrolled": True, "characterName": "Etoehero"}
+
+    # run_e2e_tier_b.py: harness, run-sequence, last-request, last-run, fresh token -> not enrolled.
+    prepared = httpx.post(
+        f"{stack.url('ebs')}/api/e2e/prepare-pending-payout",
+        json={"twitchUserId": "e2e-viewer-1"},
+        headers={"X-MGM-ApiKey": API_KEY},
+    ).json()
+    run = httpx.post(
+        f"{stack.url('desktop')}/run-sequence",
+        json={"payoutId": prepared["payoutId"], "characterName": prepared["characterName"]},
+        timeout=30,
+    ).json()
+    assert run["ok"] is True
+    last = httpx.get(f"{stack.url('helix')}/last-request").json()
+    assert last["captured"] is True
+    assert last["body"]["message"] == ANNOUNCEMENT.format(prepared["characterName"])
+    assert last["body"]["broadcaster_id"] == "e2e-ci-broadcaster"
+    assert httpx.get(f"{stack.url('desktop')}/last-run").json()["ok"] is True
+    assert pool_me(stack, "e2e-viewer-1")["isEnrolled"] is False
