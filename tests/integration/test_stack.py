@@ -526,7 +526,8 @@ def test_the_seed_ci_scripts_steps_run_unmodified(stack):
     import json
     import uuid
 
-    # check_workflow_integration.py: GET / < 500; 9051/9052 status ok + service; 9053/9054 healthy + component.
+    key, stamp = b"e2e-ci-eventsub-secret", timestamp.encode()
+    digest = hmac.new(key, message_id.encode() + stamp + body, hashlib.sha256)
     assert httpx.get(f"{stack.url('ebs')}/").status_code < 500
     for name in ("eventsub", "jwt"):
         body = httpx.get(f"{stack.url(name)}/health").json()
