@@ -121,3 +121,14 @@ def test_malformed_bodies_are_invalid_payload_naming_the_field(ebs, body, field)
     if field:
         assert error["details"]["field"] == field
     assert ebs.pool_me("42")["isEnrolled"] is False
+
+
+def test_readiness_is_503_json_when_the_database_is_gone(ebs, database_url, pg_test_databases):
+    from mgm_core.testing.postgres import database_of
+
+    assert ebs.http.get("/health/ready").status_code == 200
+    pg_test_databases.drop(database_of(database_url))
+    answer = ebs.http.get("/health/ready")
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "service_unavailable"
+    assert ebs.http.get("/health").status_code == 200  # liveness does not depend on the database
