@@ -296,3 +296,10 @@ def test_clock_route_validates(ebs, body):
 
 def test_clock_route_needs_the_key(ebs):
     assert ebs.http.post("/api/e2e/clock", json={"advanceSeconds": 1}).status_code == 401
+
+
+def test_clock_route_is_404_in_development_without_the_virtual_clock(make_ebs):
+    ebs = make_ebs(clock="system")
+    answer = ebs.http.post("/api/e2e/clock", json={"advanceSeconds": 1}, headers=ebs.desktop())
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
