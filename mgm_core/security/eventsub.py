@@ -43,8 +43,12 @@ def verify_signature(
             ErrorCode.INVALID_SIGNATURE,
             "EventSub message id, timestamp and signature headers are required",
         )
-    expected = signature(secret, message_id, timestamp, body)
-    if not hmac.compare_digest(expected.encode(), given.strip().lower().encode()):
+    try:
+        expected = signature(secret, message_id, timestamp, body)
+        matches = hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+    except UnicodeEncodeError:  # header bytes that are not text cannot have been signed by Twitch
+        matches = False
+    if not matches:
         raise Refusal(ErrorCode.INVALID_SIGNATURE, "EventSub signature does not match")
 
 

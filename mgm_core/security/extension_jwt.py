@@ -13,6 +13,7 @@ from typing import Any
 
 import jwt
 
+from mgm_core.domain.text import storable
 from mgm_core.errors import ErrorCode, Refusal
 
 ALGORITHM = "HS256"
@@ -97,7 +98,7 @@ def validate(
         for name in names:
             value = claims.get(name)
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-                return str(value).strip()
+                return str(value).strip() if storable(str(value)) and len(str(value)) <= 256 else None
         return None
 
     return ExtensionIdentity(

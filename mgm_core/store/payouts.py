@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from mgm_core.domain.names import name_key
+from mgm_core.domain.names import character_name, name_key
 from mgm_core.domain.payouts import (
     Payout,
     PayoutEvent,
@@ -75,14 +75,15 @@ async def get(conn: asyncpg.Connection, payout_id: uuid.UUID, *, for_update: boo
 
 async def pending(conn: asyncpg.Connection) -> list[Payout]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM payouts WHERE status = 'Pending' ORDER BY created_at, id"
+        f"SELECT {_COLUMNS} FROM payouts WHERE status = 'Pending' ORDER BY created_at, seq"
     )
     return [_payout(r) for r in rows]
 
 
 async def latest_of(conn: asyncpg.Connection, twitch_user_id: str) -> Payout | None:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM payouts WHERE twitch_user_id = $1 ORDER BY created_at DESC, id LIMIT 1",
+        f"SELECT {_COLUMNS} FROM payouts WHERE twitch_user_id = $1"
+        " ORDER BY created_at DESC, seq DESC LIMIT 1",
         twitch_user_id,
     )
     return _payout(row) if row else None
@@ -148,15 +149,17 @@ async def change_status(
         return updated, Transition(updated, current.status, target, event)
 
 
-async def confirm_acceptance(
-    db: Database, payout_id: uuid.UUID, character_name_key: str, now: datetime
-) -> Payout:
-    """Record the winner's consent (idempotent); the status does not change."""
+async def confirm_acceptance(db: Database, payout_id: uuid.UUID, given_name: str, now: datetime) -> Payout:
+    """Record the winner's consent (idempotent); the status does not change.
+
+    Checks, in order: the payout exists (404), the name is well formed and is the
+    payout's (400 ``invalid_character_name``), the payout is not terminal (409).
+    """
     async with db.transaction() as conn:
         current = await get(conn, payout_id, for_update=True)
         if current is None:
             raise _not_found()
-        if name_key(current.character_name) != character_name_key:
+        if name_key(character_name(given_name)) != name_key(current.character_name):
             raise Refusal(
                 ErrorCode.INVALID_CHARACTER_NAME,
                 "characterName does not match the payout's character",

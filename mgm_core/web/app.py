@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
@@ -24,6 +25,7 @@ from mgm_core.store.database import Database
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
 from mgm_core.web.errors import error_middleware
+from mgm_core.web.router import CaseInsensitiveRouter
 from mgm_core.web.routes import ROUTES, add_routes
 
 log = logging.getLogger("mgm_core.app")
@@ -44,9 +46,15 @@ def create_app(
     """
     if clock is None:
         clock = VirtualClock() if config.virtual_clock else SystemClock()
-    app = web.Application(
-        middlewares=[error_middleware, access_middleware], client_max_size=config.max_body_bytes
-    )
+    with warnings.catch_warnings():
+        # aiohttp marks a custom router as deprecated but still supports it; it is
+        # how paths stay case-insensitive for the seed's clients.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app = web.Application(
+            router=CaseInsensitiveRouter(),
+            middlewares=[error_middleware, access_middleware],
+            client_max_size=config.max_body_bytes,
+        )
     app[keys.CONFIG] = config
     app[keys.CLOCK] = clock
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)

@@ -192,4 +192,7 @@ ROUTES: tuple[Route, ...] = (
 
 def add_routes(app: web.Application) -> None:
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        if route.method == "GET":
+            app.router.add_get(route.path, route.handler)  # HEAD too, for uptime probes
+        else:
+            app.router.add_route(route.method, route.path, route.handler)

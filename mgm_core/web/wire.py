@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mgm_core.domain.text import storable
 from mgm_core.errors import ErrorCode, Refusal
 
 JSON_TYPES = ("application/json",)
@@ -47,6 +48,8 @@ class Body:
             raise invalid(name, f"{name} must not be blank")
         if len(value) > max_length:
             raise invalid(name, f"{name} must be at most {max_length} characters")
+        if not storable(value):
+            raise invalid(name, f"{name} contains a NUL character or an unpaired surrogate")
         return value.strip()
 
     def text(self, name: str, *, max_length: int = 1000) -> str:
@@ -58,6 +61,8 @@ class Body:
             raise invalid(name, f"{name} must be a string")
         if len(value) > max_length:
             raise invalid(name, f"{name} must be at most {max_length} characters")
+        if not storable(value):
+            raise invalid(name, f"{name} contains a NUL character or an unpaired surrogate")
         return value
 
     def integer(self, name: str) -> int:
@@ -89,11 +94,11 @@ class Body:
             raise invalid(name, f"{name} must be an ISO-8601 date-time string")
         try:
             parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
-        except ValueError as exc:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
             raise invalid(name, f"{name} must be an ISO-8601 date-time") from exc
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
 
 
 def require_json_content(request: web.Request) -> None:
@@ -116,6 +121,8 @@ async def read_body(request: web.Request) -> Body:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise invalid(None, f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # 64 KiB of "[[[[" is valid JSON nested past the parser's depth
+        raise invalid(None, "body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise invalid(None, "body must be a JSON object")
     return Body(data)

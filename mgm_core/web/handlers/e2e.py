@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -19,6 +20,9 @@ from mgm_core.web.wire import invalid, iso, json_response, read_body
 
 HARNESS_DEADLINE = timedelta(hours=1)
 MAX_ADVANCE = timedelta(days=366)
+# Virtual time stays where dates, tokens and rate windows are all representable.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @access(Access.HARNESS)
@@ -56,13 +60,21 @@ async def move_clock(request: web.Request) -> web.Response:
         raise invalid(None, "give exactly one of advanceSeconds or setUtc")
     if body.has("advanceSeconds"):
         seconds = body.raw("advanceSeconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
             raise invalid("advanceSeconds", "advanceSeconds must be a number of seconds, 0 or more")
         if seconds > MAX_ADVANCE.total_seconds():
             raise invalid("advanceSeconds", "advanceSeconds may move at most a year at once")
-        now = clock.advance(float(seconds))
+        target, field = clock.now() + timedelta(seconds=float(seconds)), "advanceSeconds"
     else:
-        now = clock.set(body.instant("setUtc"))
+        target, field = body.instant("setUtc"), "setUtc"
+    if not EARLIEST <= target < LATEST:
+        raise invalid(field, f"virtual time must stay between {iso(EARLIEST)} and {iso(LATEST)}")
+    now = clock.set(target)
     report = await request.app[keys.SCHEDULER].tick()
     return json_response(
         {

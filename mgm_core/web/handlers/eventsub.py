@@ -15,6 +15,7 @@ from aiohttp import web
 from mgm_core.domain.chat_command import parse_twgold
 from mgm_core.domain.names import name_problem
 from mgm_core.domain.pool import Viewer
+from mgm_core.domain.text import storable
 from mgm_core.plugins.context import SubscriberQuery, SubscriberSource, SubscriberVerdict
 from mgm_core.security import eventsub
 from mgm_core.store import enrollment
@@ -30,8 +31,9 @@ CHAT_MESSAGE = "channel.chat.message"
 
 
 def _text(value: object) -> str:
+    """A field as text; anything PostgreSQL cannot store counts as missing (the delivery is ignored)."""
     if isinstance(value, str):
-        return value.strip()
+        return value.strip() if storable(value) else ""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return ""
@@ -48,6 +50,8 @@ async def eventsub_webhook(request: web.Request) -> web.Response:
     headers = request.headers
     raw = await request.read()
     delivery_id = headers.get(eventsub.HEADER_MESSAGE_ID)
+    if delivery_id is not None and not storable(delivery_id):
+        delivery_id = None  # header bytes that are not text: no id (signed deliveries then fail)
     timestamp = headers.get(eventsub.HEADER_TIMESTAMP)
     if config.eventsub_secret:
         eventsub.verify_signature(
@@ -61,7 +65,7 @@ async def eventsub_webhook(request: web.Request) -> web.Response:
 
     try:
         payload = json.loads(raw) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         log.warning("eventsub body is not JSON; ignored", extra={"delivery_id": delivery_id})
         return web.Response(status=204)
     payload = _object(payload)

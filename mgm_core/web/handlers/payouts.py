@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mgm_core.domain.names import character_name, name_key
 from mgm_core.domain.payouts import PayoutStatus
 from mgm_core.errors import ErrorCode, Refusal
 from mgm_core.store import payouts
@@ -82,8 +81,10 @@ async def patch_status(request: web.Request) -> web.Response:
 async def confirm_acceptance(request: web.Request) -> web.Response:
     payout_id = parse_uuid_path(request)
     body = await read_body(request)
-    name = character_name(body.text("characterName", max_length=256))
     payout = await payouts.confirm_acceptance(
-        request.app[keys.DATABASE], payout_id, name_key(name), request.app[keys.CLOCK].now()
+        request.app[keys.DATABASE],
+        payout_id,
+        body.text("characterName", max_length=256),
+        request.app[keys.CLOCK].now(),
     )
     return json_response(payout_detail_dto(payout))
