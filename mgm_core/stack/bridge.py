@@ -13,8 +13,7 @@ import logging
 from collections.abc import Mapping
 
 from mgm_core.clock import Clock
-from mgm_wow.bridge import ChatLogTail, DesktopBridge, EbsClient
-from mgm_wow.bridge.config import DesktopConfig, make_injector
+from mgm_wow.bridge.config import DesktopConfig, build_bridge
 
 log = logging.getLogger("mgm_core.stack.bridge")
 
@@ -48,17 +47,7 @@ class BridgeRunner:
 
     def __init__(self, config: DesktopConfig, *, clock: Clock | None = None) -> None:
         self.config = config
-        tail = ChatLogTail(
-            config.chat_log, config.state_dir / "tail-state.json", start_at_end=config.start_at_end
-        )
-        self.bridge = DesktopBridge(
-            EbsClient(config.ebs_url, config.api_key),
-            make_injector(config),
-            tail,
-            state_path=config.state_dir / "bridge-state.json",
-            settings=config.bridge,
-            clock=clock,
-        )
+        self.bridge = build_bridge(config, clock=clock)
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 

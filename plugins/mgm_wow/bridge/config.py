@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from mgm_core import ports
+from mgm_core.clock import Clock
 from mgm_wow.bridge.bridge import BridgeSettings, DesktopBridge
 from mgm_wow.bridge.ebs_client import EbsClient
 from mgm_wow.bridge.injector import HttpSimulatorInjector, Injector, RecordingInjector, WindowsInjector
@@ -101,8 +102,13 @@ def make_injector(config: DesktopConfig) -> Injector:
     return HttpSimulatorInjector(config.simulator_url)
 
 
-def build_bridge(config: DesktopConfig, *, ebs: EbsClient | None = None) -> DesktopBridge:
-    """A bridge wired from ``config``; its state files live in ``config.state_dir``."""
+def build_bridge(
+    config: DesktopConfig, *, ebs: EbsClient | None = None, clock: Clock | None = None
+) -> DesktopBridge:
+    """A bridge wired from ``config``; its state files live in ``config.state_dir``.
+
+    ``clock`` is the bridge's notion of now (the system clock by default).
+    """
     tail = ChatLogTail(
         config.chat_log, config.state_dir / "tail-state.json", start_at_end=config.start_at_end
     )
@@ -112,4 +118,5 @@ def build_bridge(config: DesktopConfig, *, ebs: EbsClient | None = None) -> Desk
         tail,
         state_path=config.state_dir / "bridge-state.json",
         settings=config.bridge,
+        clock=clock,
     )
