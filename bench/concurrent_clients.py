@@ -20,8 +20,9 @@ from pathlib import Path
 
 import aiohttp
 
+from mgm_core.clock import VirtualClock
 from mgm_core.db.embedded import EmbeddedPostgres
-from mgm_core.testing.ebs import RunningEbs, test_config
+from mgm_core.testing.ebs import DEFAULT_START, RunningEbs, test_config
 from mgm_core.testing.postgres import TestDatabases
 
 
@@ -51,7 +52,7 @@ def main() -> None:
     databases = TestDatabases(server.start())
     try:
         databases.create_template()
-        with RunningEbs(test_config(databases.clone())) as ebs:
+        with RunningEbs(test_config(databases.clone()), clock=VirtualClock(DEFAULT_START)) as ebs:
             tokens = [ebs.token(f"viewer-{i}") for i in range(args.viewers)]
             started = time.perf_counter()
             results = asyncio.run(load(ebs.url, tokens, args.requests))

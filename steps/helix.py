@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mgm_core.clock import Clock, VirtualClock
 from mgm_core.serving import BackgroundServer
 from mgm_mocks import MOCKS
 from steps.world import World
@@ -21,9 +23,10 @@ HELIX_CLIENT_ID = "helix-scenario-client"
 class HelixRecorder:
     """The scenario's Helix mock: faults in, journal out."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
         service = MOCKS["helix"]
-        self._server = BackgroundServer(lambda: service.create_app(service.settings_from_env({})))
+        settings = dataclasses.replace(service.settings_from_env({}), clock=clock)
+        self._server = BackgroundServer(lambda: service.create_app(settings))
         self.url = self._server.start()
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
@@ -41,8 +44,8 @@ class HelixRecorder:
 
 
 @pytest.fixture
-def helix() -> Iterator[HelixRecorder]:
-    recorder = HelixRecorder()
+def helix(mgm_clock: VirtualClock) -> Iterator[HelixRecorder]:
+    recorder = HelixRecorder(mgm_clock)
     yield recorder
     recorder.close()
 

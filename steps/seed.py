@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mgm_core.clock import Clock
 from mgm_core.serving import BackgroundServer
 from mgm_mocks.synthetic_desktop import SyntheticDesktopSettings, create_app
 from steps.helix import HelixRecorder
@@ -16,8 +17,8 @@ from steps.world import World
 
 
 class SyntheticDesktop:
-    def __init__(self, ebs_url: str, api_key: str) -> None:
-        settings = SyntheticDesktopSettings(backend_base_url=ebs_url, api_key=api_key)
+    def __init__(self, ebs_url: str, api_key: str, *, clock: Clock) -> None:
+        settings = SyntheticDesktopSettings(backend_base_url=ebs_url, api_key=api_key, clock=clock)
         self._server = BackgroundServer(lambda: create_app(settings))
         self.http = httpx.Client(base_url=self._server.start(), timeout=30)
 
@@ -36,7 +37,9 @@ def synthetic_desktop_holder() -> Iterator[dict[str, SyntheticDesktop]]:
 
 @given("SyntheticDesktop drives the EBS")
 def synthetic_desktop(world: World, synthetic_desktop_holder: dict[str, SyntheticDesktop]) -> None:
-    synthetic_desktop_holder["desktop"] = SyntheticDesktop(world.ebs.url, world.ebs.config.api_key)
+    synthetic_desktop_holder["desktop"] = SyntheticDesktop(
+        world.ebs.url, world.ebs.config.api_key, clock=world.ebs.clock
+    )
 
 
 @when(parsers.parse('the harness prepares a Pending payout for viewer "{user}"'))

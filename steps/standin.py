@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from mgm_core.clock import Clock
 from mgm_core.serving import BackgroundServer, EventLoopThread
 from mgm_wow.bridge.bridge import BridgeSettings, DesktopBridge
 from mgm_wow.bridge.ebs_client import EbsClient, RetryPolicy
@@ -25,10 +26,11 @@ FAST = {"command_processing_delay_ms": 5, "who_delay_ms": 5, "reply_delay_ms": 5
 
 
 class DesktopStandIn:
-    def __init__(self, workdir: Path, ebs_url: str, api_key: str) -> None:
+    def __init__(self, workdir: Path, ebs_url: str, api_key: str, *, clock: Clock) -> None:
         self.workdir = workdir
+        self.clock = clock  # the scenario's clock: the simulator stamps lines with it, the bridge compares
         self.log_path = workdir / "WoW" / "Logs" / "WoWChatLog.txt"
-        settings = SimulatorSettings(log_file_path=self.log_path, api_port=0, **FAST)
+        settings = SimulatorSettings(log_file_path=self.log_path, api_port=0, clock=clock, **FAST)
         self._simulator = BackgroundServer(lambda: create_app(settings))
         self.simulator_url = self._simulator.start()
         self.simulator = httpx.Client(base_url=self.simulator_url, timeout=10)
@@ -48,6 +50,7 @@ class DesktopStandIn:
             tail,
             state_path=state / "bridge-state.json",
             settings=BridgeSettings(),
+            clock=self.clock,
         )
 
     def rebuild(self, ebs_url: str | None = None) -> None:

@@ -30,7 +30,7 @@ def _standin(holder: dict[str, DesktopStandIn]) -> DesktopStandIn:
 @given("the Desktop stand-in is running")
 def standin_running(world: World, standin_holder: dict[str, DesktopStandIn], tmp_path: Path) -> None:
     ebs = world.ebs
-    standin_holder["standin"] = DesktopStandIn(tmp_path, ebs.url, ebs.config.api_key)
+    standin_holder["standin"] = DesktopStandIn(tmp_path, ebs.url, ebs.config.api_key, clock=ebs.clock)
 
 
 @given(parsers.parse('"{name}" is online in WoW'))

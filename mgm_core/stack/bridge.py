@@ -42,10 +42,10 @@ class BridgeRunner:
     """One :class:`DesktopBridge` loop on the running event loop.
 
     ``clock`` is the bridge's notion of now (the stack shares the EBS's virtual
-    clock with it); the system clock by default.
+    clock with it; ``mgm desktop`` passes the system clock). Required.
     """
 
-    def __init__(self, config: DesktopConfig, *, clock: Clock | None = None) -> None:
+    def __init__(self, config: DesktopConfig, *, clock: Clock) -> None:
         self.config = config
         self.bridge = build_bridge(config, clock=clock)
         self._stop = asyncio.Event()

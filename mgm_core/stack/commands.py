@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from mgm_core.clock import SystemClock
 from mgm_core.stack import logs
 from mgm_core.stack.bridge import BridgeRunner, with_flags
 from mgm_core.stack.orchestrator import Stack, format_table
@@ -93,7 +94,7 @@ def desktop(
         )
         return 2
     logs.configure(log_level, secrets=(config.api_key,), stream=err)
-    return asyncio.run(_run_desktop(BridgeRunner(config)))
+    return asyncio.run(_run_desktop(BridgeRunner(config, clock=SystemClock())))
 
 
 async def _run_desktop(runner: BridgeRunner) -> int:

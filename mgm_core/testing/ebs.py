@@ -27,8 +27,25 @@ from mgm_core.web.app import create_app
 
 TEST_API_KEY = "test-desktop-api-key"
 TEST_EVENTSUB_SECRET = "test-eventsub-secret"
-# A fixed instant well inside a cycle's collecting phase: 12:01:00 UTC.
+# A fixed instant well inside a cycle's collecting phase: 12:01:00 UTC. Where a scenario's
+# virtual clock starts unless --mgm-clock-start / MGM_CLOCK_START says otherwise.
 DEFAULT_START = datetime(2026, 11, 24, 12, 1, 0, tzinfo=UTC)
+
+
+def parse_clock_start(text: str) -> datetime:
+    """An ISO-8601 instant with a zone (``Z`` or an offset) as an aware UTC datetime.
+
+    Raises ``ValueError`` with a sentence a user can act on.
+    """
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise ValueError(
+            f"clock start {text!r} is not an ISO-8601 instant (e.g. 2028-02-29T23:59:30Z)"
+        ) from None
+    if instant.tzinfo is None:
+        raise ValueError(f"clock start {text!r} needs a zone: end it with Z or an offset like +00:00")
+    return instant.astimezone(UTC)
 
 
 def test_config(database_url: str, **overrides: Any) -> Config:
@@ -52,12 +69,12 @@ class RunningEbs:
         self,
         config: Config,
         *,
-        clock: VirtualClock | None = None,
+        clock: VirtualClock,
         plugins: Sequence[object] = (),
         port: int = 0,
     ) -> None:
         self.config = config
-        self.clock = clock or VirtualClock(DEFAULT_START)
+        self.clock = clock  # the scenario's clock: every part of a test reads this one
         self.plugins = tuple(plugins)
         self._server = BackgroundServer(
             lambda: create_app(config, clock=self.clock, plugins=self.plugins), port=port

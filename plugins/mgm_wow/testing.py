@@ -25,7 +25,11 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from mgm_core.clock import Clock, VirtualClock
 from mgm_core.serving import start_site
+
+# A fixed instant inside a cycle: tests never depend on the date they run on.
+FAKE_START: Final = datetime(2026, 11, 24, 12, 4, 0, tzinfo=UTC)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -79,6 +83,8 @@ class FakeEbs:
     faults: list[Fault] = field(default_factory=list)
     down: bool = False
     down_disconnects: bool = False
+    # The fake's notion of now; hand the same clock to the bridge under test.
+    clock: Clock = field(default_factory=lambda: VirtualClock(FAKE_START))
 
     # ------------------------------------------------------------------ scripting
 
@@ -93,7 +99,7 @@ class FakeEbs:
             "goldAmount": gold,
             "enrollmentRequestId": f"spin:{uuid.uuid4().hex}",
             "status": status,
-            "createdAt": (datetime.now(UTC) + timedelta(microseconds=len(self.payouts))).isoformat(),
+            "createdAt": (self.clock.now() + timedelta(microseconds=len(self.payouts))).isoformat(),
             "isRewardSentAnnouncedToChat": False,
         }
         return payout_id
@@ -108,7 +114,7 @@ class FakeEbs:
     ) -> str:
         """Make ``character_name`` the candidate waiting for ``/who``; returns the cycle id."""
         cycle = spin_cycle_id or str(uuid.uuid4())
-        now = datetime.now(UTC)
+        now = self.clock.now()
         self.candidate = {
             "spinCycleId": cycle,
             "characterName": character_name,

@@ -7,7 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ class Harness:
     def write(self, *texts: str) -> None:
         with self.log.open("a", encoding="utf-8") as handle:
             for text in texts:
-                handle.write(format_wow_line(text, datetime.now(UTC)) + "\n")
+                handle.write(format_wow_line(text, self.fake.clock.now()) + "\n")
 
     def restart(self) -> DesktopBridge:
         """A new bridge process on the same log and state files."""
@@ -53,6 +53,7 @@ class Harness:
             ChatLogTail(self.log, self.state_dir / "tail.json"),
             state_path=self.state_dir / "bridge.json",
             settings=self.settings,
+            clock=self.fake.clock,
         )
         return self.bridge
 
@@ -201,7 +202,7 @@ def test_candidate_is_whoed_once_per_cycle(tmp_path):
 
 def test_a_candidate_past_its_deadline_is_not_whoed(tmp_path):
     async def scenario(h: Harness) -> None:
-        h.fake.set_candidate("Norinn", deadline=datetime.now(UTC) - timedelta(seconds=1))
+        h.fake.set_candidate("Norinn", deadline=h.fake.clock.now() - timedelta(seconds=1))
         await h.bridge.poll_candidate()
         assert h.injector.lines == []
 
@@ -360,7 +361,9 @@ def test_stopping_interrupts_a_call_waiting_out_its_retries(tmp_path):
             EbsClient(url, fake.api_key, retry=RetryPolicy((30.0,))) as ebs,
         ):
             log = tmp_path / "WoWChatLog.txt"
-            bridge = DesktopBridge(ebs, RecordingInjector(), ChatLogTail(log), settings=BridgeSettings())
+            bridge = DesktopBridge(
+                ebs, RecordingInjector(), ChatLogTail(log), settings=BridgeSettings(), clock=fake.clock
+            )
             stop = asyncio.Event()
             runner = asyncio.create_task(bridge.run(stop))
             await eventually(lambda: fake.calls, what="first attempt")

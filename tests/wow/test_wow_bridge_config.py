@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from mgm_core.clock import VirtualClock
 from mgm_wow.bridge import HttpSimulatorInjector, RecordingInjector, WindowsInjector
 from mgm_wow.bridge.config import DesktopConfig, DesktopConfigError, build_bridge, make_injector
 
@@ -64,7 +66,7 @@ def test_assembly(tmp_path):
     assert isinstance(make_injector(config), HttpSimulatorInjector)
     assert isinstance(make_injector(DesktopConfig(injector="record")), RecordingInjector)
     assert isinstance(make_injector(DesktopConfig(injector="windows")), WindowsInjector)
-    bridge = build_bridge(config)
+    bridge = build_bridge(config, clock=VirtualClock(datetime(2026, 1, 1, tzinfo=UTC)))
     assert bridge.tail.path == (tmp_path / "log.txt").absolute()
     assert bridge.state_path == tmp_path / "state" / "bridge-state.json"
     assert bridge.ebs.base_url == "http://127.0.0.1:8080"

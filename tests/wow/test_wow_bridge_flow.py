@@ -54,7 +54,12 @@ async def world(sim_settings: SimulatorSettings, tmp_path) -> AsyncIterator[Worl
         injector = HttpSimulatorInjector(game_url)
         tail = ChatLogTail(settings.log_path, tmp_path / "desktop" / "tail.json")
         bridge = DesktopBridge(
-            ebs, injector, tail, state_path=tmp_path / "desktop" / "bridge.json", settings=FAST
+            ebs,
+            injector,
+            tail,
+            state_path=tmp_path / "desktop" / "bridge.json",
+            settings=FAST,
+            clock=fake.clock,
         )
         stop = asyncio.Event()
         loop = asyncio.create_task(bridge.run(stop))

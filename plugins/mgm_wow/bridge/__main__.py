@@ -8,11 +8,13 @@ import logging
 import signal
 import sys
 
+from mgm_core.clock import SystemClock
 from mgm_wow.bridge.config import DesktopConfig, DesktopConfigError, build_bridge
 
 
 async def _serve(config: DesktopConfig) -> None:
-    bridge = build_bridge(config)
+    # A real Desktop runs on the machine's time; scenarios hand the bridge their own clock.
+    bridge = build_bridge(config, clock=SystemClock())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from mgm_core.clock import Clock, SystemClock
+from mgm_core.clock import Clock
 from mgm_wow import run_lines
 from mgm_wow.bridge.ebs_client import (
     Candidate,
@@ -106,7 +106,7 @@ class DesktopBridge:
         *,
         state_path: Path | None = None,
         settings: BridgeSettings | None = None,
-        clock: Clock | None = None,
+        clock: Clock,
     ) -> None:
         self.ebs = ebs
         self.injector = injector
@@ -114,7 +114,7 @@ class DesktopBridge:
         self.state_path = state_path
         self.settings = settings or BridgeSettings()
         self.status = BridgeStatus()
-        self._clock = clock or SystemClock()
+        self._clock = clock
         self._outbox: list[TailedTag] = []
         self._notified: dict[str, None] = {}
         self._who_requested: dict[str, None] = {}

@@ -102,12 +102,11 @@ def make_injector(config: DesktopConfig) -> Injector:
     return HttpSimulatorInjector(config.simulator_url)
 
 
-def build_bridge(
-    config: DesktopConfig, *, ebs: EbsClient | None = None, clock: Clock | None = None
-) -> DesktopBridge:
+def build_bridge(config: DesktopConfig, *, clock: Clock, ebs: EbsClient | None = None) -> DesktopBridge:
     """A bridge wired from ``config``; its state files live in ``config.state_dir``.
 
-    ``clock`` is the bridge's notion of now (the system clock by default).
+    ``clock`` is the bridge's notion of now: required, so a bridge never compares the
+    EBS's (possibly virtual) deadlines with another clock by accident.
     """
     tail = ChatLogTail(
         config.chat_log, config.state_dir / "tail-state.json", start_at_end=config.start_at_end
