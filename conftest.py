@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 pytest_plugins = [
+    "pytester",
     "steps.world",
     "steps.common",
     "steps.enrollment",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pytest_bdd import given, parsers, then, when
 
 from steps.world import World
@@ -16,7 +18,11 @@ def _state(world: World) -> dict:
 @given(parsers.parse("the clock is {seconds:d} seconds into the cycle"))
 @when(parsers.parse("the clock reaches {seconds:d} seconds into the cycle"))
 def clock_into_cycle(world: World, seconds: int) -> None:
-    world.ebs.advance_to_offset(seconds)
+    moved = world.ebs.advance_to_offset(seconds)
+    # Checked on the EBS's own answer, with arithmetic of its own: 300 s cycles on the UTC grid.
+    now = datetime.fromisoformat(moved["serverNow"].replace("Z", "+00:00"))
+    into = (now - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() % 300
+    assert into == seconds, f"the EBS's clock is {into:g} s into its cycle, not {seconds}: {moved}"
 
 
 @when("the next cycle begins")

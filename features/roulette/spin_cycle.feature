@@ -6,6 +6,7 @@ Feature: The roulette cycle and the /who verification (scenarios §4.2)
 
   Background:
     Given the EBS is running
+    And the clock is 60 seconds into the cycle
     And viewer "90001337" wrote "!twgold Norinn" in chat with a subscriber badge
 
   Scenario: The phases of one cycle
