@@ -1,4 +1,4 @@
-"""``--mgm-clock-start`` / ``MGM_CLOCK_START`` / ``mgm_clock_start``: where every test's virtual clock starts."""
+"""Where every test's virtual clock starts: ``--mgm-clock-start``, ``MGM_CLOCK_START``, the ini key."""
 
 from __future__ import annotations
 
