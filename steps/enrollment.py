@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pytest_bdd import given, parsers, then, when
 
-from mgm_core.security import eventsub
+from mgm_core.testing.twitch_signing import twitch_timestamp
 from steps.world import World
 
 
@@ -43,7 +43,7 @@ def chat_bad_signature(world: World, user: str, text: str) -> None:
 
 @when(parsers.parse('viewer "{user}" writes "{text}" in chat stamped {minutes:d} minutes ago'))
 def chat_stale(world: World, user: str, text: str, minutes: int) -> None:
-    stamp = eventsub.format_timestamp(world.ebs.clock.now() - timedelta(minutes=minutes))
+    stamp = twitch_timestamp(world.ebs.clock.now() - timedelta(minutes=minutes))
     world.answered(world.ebs.chat_delivery(user, text, timestamp=stamp))
 
 
