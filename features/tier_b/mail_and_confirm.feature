@@ -22,12 +22,18 @@ Feature: The mail step and the [MGM_CONFIRM] tag (SC-004, SC-015, SC-022)
     When the streamer mails 10000000 copper to "Norinn" by hand
     And the Desktop bridge reads the chat log
     Then the chat log has no mail confirmation for "Norinn"
-    And "Norinn" was not whispered the mail completion
+    And "Norinn" was not whispered:
+      """
+      Награда отправлена тебе на почту, проверяй ящик!
+      """
     And the payout of "Norinn" is "InProgress"
     When the streamer sends the mail for "Norinn"
     And the Desktop bridge reads the chat log
     Then the chat log shows the mail confirmation of "Norinn"
-    And "Norinn" was whispered the mail completion
+    And "Norinn" was whispered:
+      """
+      Награда отправлена тебе на почту, проверяй ящик!
+      """
     And the payout of "Norinn" is "Sent"
 
   @TC-008 @SC-015
