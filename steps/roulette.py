@@ -130,6 +130,13 @@ def confirm_acceptance_wrong(world: World, name: str, other: str) -> None:
 
 
 @given(parsers.parse('the Desktop moved the payout of "{name}" to "{status}"'))
+def moved_payout(world: World, name: str, status: str) -> None:
+    answer = world.answered(world.ebs.patch_status(world.payout_id(name), status))
+    got = f"{answer.status_code} {answer.text}"
+    assert answer.status_code == 200, f"moving {name}'s payout to {status}: {got}"
+    assert answer.json()["status"] == status, answer.text
+
+
 @when(parsers.parse('the Desktop moves the payout of "{name}" to "{status}"'))
 def move_payout(world: World, name: str, status: str) -> None:
     world.answered(world.ebs.patch_status(world.payout_id(name), status))
