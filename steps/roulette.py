@@ -91,6 +91,29 @@ def report_for_cycle(world: World, name: str, cycle: str) -> None:
     _report(world, name, True, cycle)
 
 
+@when(parsers.parse("{cycles:d} cycles draw a candidate that the Desktop reports offline"))
+def draw_many(world: World, cycles: int) -> None:
+    drawn: list[str] = []
+    for _ in range(cycles):
+        world.ebs.advance_to_offset(240)
+        candidate = world.ebs.candidate()
+        got = f"{candidate.status_code} {candidate.text}"
+        assert candidate.status_code == 200, f"cycle {len(drawn) + 1}: {got}"
+        name, cycle = candidate.json()["characterName"], candidate.json()["spinCycleId"]
+        answer = world.ebs.report(cycle, name, online=False)
+        assert answer.status_code == 200, f"offline report for {name}: {answer.status_code} {answer.text}"
+        drawn.append(name)
+    world.drawn = drawn
+
+
+@then(parsers.parse("every one of {names} was drawn at least once"))
+def all_drawn(world: World, names: str) -> None:
+    expected = [name.strip().strip('"') for name in names.split(",")]
+    counts = {name: world.drawn.count(name) for name in expected}
+    assert all(counts.values()), f"draws per entrant over {len(world.drawn)} cycles: {counts}"
+    assert set(world.drawn) <= set(expected), f"drawn outside the pool: {set(world.drawn) - set(expected)}"
+
+
 @given(parsers.parse('viewer "{user}" has won a Pending payout for "{name}"'))
 def has_won(world: World, user: str, name: str) -> None:
     payout = world.ebs.win(user, name)

@@ -23,6 +23,7 @@ class World:
     response: httpx.Response | None = None
     responses: list[httpx.Response] = field(default_factory=list)
     cycle_id: str | None = None
+    drawn: list[str] = field(default_factory=list)  # candidates' names, cycle after cycle
     payouts: dict[str, str] = field(default_factory=dict)  # character name (case-folded) -> payout id
     claims: dict[str, str] = field(default_factory=dict)  # viewer -> last enrollment request id
     _ebs: RunningEbs | None = None

@@ -109,6 +109,19 @@ def bridge_restarts(standin_holder: dict[str, DesktopStandIn]) -> None:
     _standin(standin_holder).rebuild()
 
 
+@when("the Desktop bridge restarts with its state lost")
+def bridge_restarts_blank(standin_holder: dict[str, DesktopStandIn]) -> None:
+    _standin(standin_holder).rebuild(lose_state=True)
+
+
+@then(parsers.parse('the EBS accepted the mail confirmation of "{name}" {times:d} times'))
+def confirm_outcomes(world: World, standin_holder: dict[str, DesktopStandIn], name: str, times: int) -> None:
+    """Every [MGM_CONFIRM] the bridge sent for the payout was answered with success (PATCH Sent, 2xx)."""
+    key = f"CONFIRM:{world.payout_id(name)}"
+    outcomes = [o for o in _standin(standin_holder).outcomes if o.key.upper() == key.upper()]
+    assert [o.result for o in outcomes] == ["done"] * times, outcomes
+
+
 @when("the EBS goes down")
 def ebs_down(world: World) -> None:
     world.ebs_down()

@@ -83,3 +83,14 @@ Feature: The mail step and the [MGM_CONFIRM] tag (SC-004, SC-015, SC-022)
     Then the payout of "Norinn" is "Sent"
     And the payout of "Norinn" has 2 status changes recorded
     And the Helix mock received 1 chat message
+
+  @TC-029
+  Scenario: A Desktop that lost its state sends the confirm again and the EBS stays put
+    When the streamer sends the mail for "Norinn"
+    And the Desktop bridge reads the chat log
+    And the Desktop bridge restarts with its state lost
+    And the Desktop bridge reads the chat log
+    Then the EBS accepted the mail confirmation of "Norinn" 2 times
+    And the payout of "Norinn" is "Sent"
+    And the payout of "Norinn" has 2 status changes recorded
+    And the Helix mock received 1 chat message
