@@ -44,11 +44,13 @@ class SystemClock:
 class VirtualClock:
     """A clock that stands still until it is moved (development and tests only).
 
+    The start is required: a process that wants its virtual time to begin at the
+    machine's time says so (``VirtualClock(SystemClock().now())``).
+
     Thread-safe: a test thread may move it while the EBS reads it on its own loop.
     """
 
-    def __init__(self, start: datetime | None = None) -> None:
-        start = start or datetime.now(UTC)
+    def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("a virtual clock needs a timezone-aware start instant")
         self._now = start.astimezone(UTC)

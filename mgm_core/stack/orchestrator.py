@@ -196,7 +196,7 @@ class Stack:
             raise StackConfigError("--virtual-clock needs MGM_ENV=development")
         # One clock for every piece: with a virtual EBS clock, mock tokens, EventSub
         # timestamps and chat-log stamps follow the EBS's time instead of the wall clock.
-        self.clock: Clock = VirtualClock() if self.config.virtual_clock else SystemClock()
+        self.clock: Clock = VirtualClock(SystemClock().now()) if self.config.virtual_clock else SystemClock()
         self._share_clock = self.config.virtual_clock and mock_env.lookup(environ, "MGM_MOCK_NOW") is None
         self.run_dir = (options.run_dir or self.config.data_dir / "stack").absolute()
 

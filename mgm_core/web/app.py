@@ -45,7 +45,8 @@ def create_app(
     registered after the ``mgm`` entry points (tests' inline plugins).
     """
     if clock is None:
-        clock = VirtualClock() if config.virtual_clock else SystemClock()
+        # A served EBS with MGM_CLOCK=virtual starts its virtual time at the machine's time.
+        clock = VirtualClock(SystemClock().now()) if config.virtual_clock else SystemClock()
     with warnings.catch_warnings():
         # aiohttp marks a custom router as deprecated but still supports it; it is
         # how paths stay case-insensitive for the seed's clients.
