@@ -12,7 +12,6 @@ import logging
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +19,7 @@ from types import ModuleType
 import pytest
 
 from mgm_core.plugins.manager import create_plugin_manager, describe
+from tests.docs.markdown import code_blocks
 
 PIP_INSTALL = [
     sys.executable,
@@ -59,19 +59,12 @@ tiny_observer = "mgm_tiny_observer"
 py-modules = ["mgm_tiny_observer"]
 """
 
-# What the author writes (docs/plugins.md, "Testing an installed plugin").
-AUTHOR_TEST = """
-import mgm_tiny_observer
-
-
-def test_sees_in_progress_and_sent(ebs_with_plugins):
-    mgm_tiny_observer.seen.clear()
-    ebs = ebs_with_plugins(mgm_tiny_observer)  # already loaded through its entry point: kept once
-    payout = ebs.win("90001337", "Norinn")
-    ebs.patch_status(payout["id"], "InProgress")
-    ebs.patch_status(payout["id"], "Sent")
-    assert mgm_tiny_observer.seen == ["InProgress", "Sent"]
-"""
+# What the author writes: the block docs/plugins.md shows, run as written.
+(AUTHOR_TEST,) = [
+    block.source
+    for block in code_blocks(Path(__file__).resolve().parents[2] / "docs" / "plugins.md", "python")
+    if "import mgm_tiny_observer" in block.source
+]
 
 
 @pytest.fixture(scope="session")
@@ -136,7 +129,7 @@ def test_the_same_inline_plugin_passed_twice_is_registered_once(caplog):
 def test_the_authors_test_passes_with_the_plugin_pip_installed(installed_plugin, pg_server_dsn, tmp_path):
     project = tmp_path / "author"
     project.mkdir()
-    (project / "test_tiny_observer.py").write_text(textwrap.dedent(AUTHOR_TEST))
+    (project / "test_tiny_observer.py").write_text(AUTHOR_TEST)
     env = {
         **os.environ,
         "PYTHONPATH": str(installed_plugin),
