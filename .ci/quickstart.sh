@@ -14,6 +14,8 @@ if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mgm-quickstart.XXXXXX")"
+# Searchable like an ordinary checkout: as root the embedded PostgreSQL runs as nobody from .venv.
+chmod 755 "$work"
 cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then echo "quickstart: clone kept in $work/clone"; else rm -rf "$work"; fi
 }
