@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mgm_core import __version__, ports
 from mgm_core.config import Config, ConfigError
+from mgm_core.port_range import PortRange
 
 log = logging.getLogger("mgm_core.cli")
 
@@ -50,7 +51,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _e2e(args: argparse.Namespace) -> int:
     from mgm_core.e2e import run_e2e
 
-    return run_e2e(args.marker, args.alluredir, args.pytest_args)
+    return run_e2e(args.marker, args.alluredir, args.pytest_args, ports=args.ports)
+
+
+def _port_range(text: str) -> PortRange:
+    try:
+        return PortRange.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _mock(args: argparse.Namespace) -> int:
@@ -133,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     e2e = sub.add_parser("e2e", help="boot the embedded stack and run the Gherkin scenarios against it")
     e2e.add_argument("-m", "--marker", default="tier_a or tier_b", help="pytest marker expression")
     e2e.add_argument("--alluredir", default="allure-results", help="where Allure results are written")
+    e2e.add_argument(
+        "--ports",
+        type=_port_range,
+        default=None,
+        metavar="FROM-TO",
+        help="services the scenarios start (EBS instances, mocks, simulator) listen on ports of this "
+        "range instead of ephemeral ones, e.g. 24000-24999 (sets MGM_PORTS for the run)",
+    )
     e2e.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest (after --)")
     e2e.set_defaults(func=_e2e)
 
@@ -178,12 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     up = stack_sub.add_parser(
         "up",
         help="start the EBS, the mocks, the WoW client simulator and the Desktop bridge; Ctrl-C stops all",
-        epilog="Every service listens on its seed port plus --ports-offset unless --port-<service> "
-        "names its port (0 = any free port). Configuration comes from the usual MGM_*, MGM_DESKTOP_*, "
-        "WOWMOCK_* and seed variables; unset ones default to the seed's CI environment.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Every service listens on its seed port plus --ports-offset unless --port-<service>\n"
+        "names its port (0 = any free port). The offset is added to each seed port; it is not\n"
+        "a first port (the highest seed port, 9054, plus the offset must stay <= 65535):\n\n"
+        f"{ports.offset_table(10000, 20000)}\n\n"
+        "Configuration comes from the usual MGM_*, MGM_DESKTOP_*, WOWMOCK_* and seed variables;\n"
+        "unset ones default to the seed's CI environment.",
     )
     up.add_argument("--host", default="127.0.0.1", help="interface every service listens on")
-    up.add_argument("--ports-offset", type=int, default=0, metavar="N", help="add N to every seed port")
+    up.add_argument(
+        "--ports-offset", type=int, default=0, metavar="N", help="add N to every seed port (table below)"
+    )
     for name, seed in ports.BY_SERVICE.items():
         up.add_argument(f"--port-{name}", type=int, default=None, metavar="PORT", help=f"default {seed}")
     up.add_argument(

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import mgm_core
+from mgm_core.port_range import PORTS_ENV, PortRange
 
 
 def find_project_root() -> Path:
@@ -42,7 +43,8 @@ class _Tally:
                 self.failed.append(report.nodeid)
 
 
-def run_e2e(marker: str, alluredir: str, extra: list[str]) -> int:
+def run_e2e(marker: str, alluredir: str, extra: list[str], *, ports: PortRange | None = None) -> int:
+    """Run the scenarios; with ``ports`` every service they start listens on a port of that range."""
     import pytest
 
     from mgm_core.db.embedded import EmbeddedPostgres, EmbeddedPostgresUnavailable
@@ -51,7 +53,11 @@ def run_e2e(marker: str, alluredir: str, extra: list[str]) -> int:
     allure = Path(alluredir).resolve()
     server = None
     env_backup = os.environ.get("MGM_TEST_DATABASE_URL")
+    ports_backup = os.environ.get(PORTS_ENV)
     try:
+        if ports is not None:
+            os.environ[PORTS_ENV] = str(ports)  # read by mgm_core.serving.start_site (and xdist workers)
+            print(f"mgm e2e: services listen on ports {ports}")
         if os.environ.get("MGM_DATABASE_URL"):
             os.environ["MGM_TEST_DATABASE_URL"] = os.environ["MGM_DATABASE_URL"]
             print("mgm e2e: using the PostgreSQL server of MGM_DATABASE_URL")
@@ -85,6 +91,10 @@ def run_e2e(marker: str, alluredir: str, extra: list[str]) -> int:
             server.stop()
         if env_backup is None:
             os.environ.pop("MGM_TEST_DATABASE_URL", None)
+        if ports_backup is None:
+            os.environ.pop(PORTS_ENV, None)
+        else:
+            os.environ[PORTS_ENV] = ports_backup
 
     print("\n=== mgm e2e summary ===")
     for (tier, outcome), count in sorted(tally.tiers.items()):

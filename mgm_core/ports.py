@@ -21,3 +21,14 @@ BY_SERVICE: Final[dict[str, int]] = {
     "desktop": SYNTHETIC_DESKTOP,
     "wow": WOW_SIMULATOR,
 }
+
+
+def offset_table(*offsets: int) -> str:
+    """Service, seed port and the port each of ``offsets`` gives (``mgm stack up --help``)."""
+    header = ["service", "seed port", *(f"--ports-offset {n}" for n in offsets)]
+    rows = [[name, str(seed), *(str(seed + n) for n in offsets)] for name, seed in BY_SERVICE.items()]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )

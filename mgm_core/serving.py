@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 import threading
 from collections.abc import Awaitable, Callable
@@ -16,20 +17,36 @@ from typing import Any
 
 from aiohttp import web
 
+from mgm_core.port_range import port_for
+
+# Tries of a port from MGM_PORTS when another process takes it between the probe and the bind.
+BIND_ATTEMPTS = 5
+
 AppFactory = Callable[[], web.Application | Awaitable[web.Application]]
 
 
 async def start_site(
     app: web.Application, host: str = "127.0.0.1", port: int = 0
 ) -> tuple[web.AppRunner, int]:
-    """Start ``app`` on ``host:port`` (0 = a free port); returns the runner and the bound port."""
+    """Start ``app`` on ``host:port`` (0 = a free port); returns the runner and the bound port.
+
+    Under ``MGM_PORTS=FROM-TO`` (``mgm e2e --ports``) port 0 means a free port of that
+    range (:mod:`mgm_core.port_range`); one taken meanwhile by someone else is skipped.
+    """
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:
         # setup() enters the app's cleanup_ctx; a failure there (or at bind) must still
         # leave the contexts already entered (an embedded PostgreSQL, say) cleaned up.
         await runner.setup()
-        site = web.TCPSite(runner, host, port, reuse_address=True)
-        await site.start()
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            chosen = port_for(port)
+            site = web.TCPSite(runner, host, chosen, reuse_address=True)
+            try:
+                await site.start()
+                break
+            except OSError as exc:
+                if chosen == port or exc.errno != errno.EADDRINUSE or attempt == BIND_ATTEMPTS:
+                    raise ListenError(host, chosen, exc) from exc
     except BaseException:
         await runner.cleanup()
         raise
@@ -159,3 +176,23 @@ class EventLoopThread:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
         self._loop.close()
+
+
+class ListenError(OSError):
+    """The server could not bind ``host:port``; ``str()`` is one line saying why."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.host = host
+        self.port = port
+        self.reason = _BIND_REASONS.get(cause.errno or 0, cause.strerror or str(cause))
+
+    def __str__(self) -> str:
+        return f"cannot listen on {self.host}:{self.port}: {self.reason}"
+
+
+_BIND_REASONS = {
+    errno.EADDRINUSE: "the port is already in use",
+    errno.EACCES: "permission denied (ports below 1024 need privileges)",
+    errno.EADDRNOTAVAIL: "the address is not available on this machine",
+}

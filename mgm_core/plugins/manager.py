@@ -48,13 +48,15 @@ def create_plugin_manager(
     Built-in plugins are entry points of this project's own distribution, so they
     load exactly like a third party's. ``allow`` (``None`` = everything) and
     ``deny`` select entry-point names; ``extra`` plugins (tests' inline plugins)
-    are registered after them. Raises :class:`pluggy.PluginValidationError` for an
+    are registered after them; one that is already registered (an installed plugin's
+    module passed again) is logged and left as it is. Raises :class:`pluggy.PluginValidationError` for an
     implementation whose hook has no spec.
     """
     manager = PluginManager()
     manager.add_hookspecs(hookspecs)
     allowed = None if allow is None else set(allow)
     denied = set(deny)
+    entry_names: set[str] = set()
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if entry.name in denied or (allowed is not None and entry.name not in allowed):
             log.info("plugin not loaded", extra={"plugin": entry.name, "reason": "not selected"})
@@ -63,9 +65,19 @@ def create_plugin_manager(
             continue
         plugin = entry.load()
         manager.register(plugin, name=entry.name)
+        entry_names.add(entry.name)
         if entry.dist is not None:
             manager.distributions[entry.name] = (entry.dist.name, entry.dist.version)
     for plugin in extra:
+        name = manager.get_name(plugin)
+        if name is not None:
+            # An installed plugin handed in again (a plugin author's ``ebs_with_plugins(my_plugin)``):
+            # it already runs under its entry-point name; registering it twice would raise.
+            reason = "loaded through its entry point" if name in entry_names else "passed twice"
+            log.info(
+                "plugin already registered; not registered again", extra={"plugin": name, "reason": reason}
+            )
+            continue
         manager.register(plugin)
     manager.check_pending()
     return manager

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from mgm_core.config import ConfigError
+from mgm_core.serving import ListenError
 
 from . import MOCKS, serve
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(serve(args.name, args.host, args.port, on_started=started))
     except ConfigError as exc:
+        print(f"{service.component}: {exc}", file=sys.stderr)
+        return 2
+    except ListenError as exc:  # the port is taken, or the address is not ours
         print(f"{service.component}: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -23,7 +23,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from mgm_core.clock import Clock
-from mgm_core.serving import serve_until_signalled
+from mgm_core.serving import ListenError, serve_until_signalled
 from mgm_wow.run_lines import MAX_LINE_BYTES, line_bytes
 from mgm_wow.settings import SettingsError, SimulatorSettings
 from mgm_wow.simulator import (
@@ -493,7 +493,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
-    asyncio.run(serve_until_signalled(app, settings.host, settings.api_port, on_started=started))
+    try:
+        asyncio.run(serve_until_signalled(app, settings.host, settings.api_port, on_started=started))
+    except ListenError as exc:  # the port is taken, or the address is not ours
+        print(f"{COMPONENT}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
