@@ -7,7 +7,7 @@ from datetime import timedelta
 from pytest_bdd import given, parsers, then, when
 
 from mgm_core.security import eventsub
-from steps.world import World
+from mgm_platform.steps.world import World
 
 
 def _badges(text: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from steps.world import World
+from mgm_platform.steps.world import World
 
 
 def _state(world: World) -> dict:
