@@ -21,7 +21,7 @@ import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
-from mgm_platform import backends, options
+from mgm_platform import backends, options, stackfile
 from mgm_platform.collect import FeatureFile
 from mgm_platform.needs import step_needs
 from mgm_platform.suggest import closest
@@ -54,6 +54,7 @@ class Platform:
     table: backends.BackendTable
     chosen: dict[str, backends.Backend]
     environ: dict[str, str]
+    stack: stackfile.StackFile | None = None
 
     def missing(self, capability: str) -> str | None:
         """``None`` when the chosen backend offers ``capability``, else the skip reason."""
@@ -95,9 +96,12 @@ def _platform(config: pytest.Config) -> Platform:
         selection = options.resolve(cli, ini, environ, options.all_profiles(config.rootpath))
         table = backends.load_backends()
         chosen = {role: table.select(role, selection[role]) for role in backends.ROLES}
-    except (options.ChoiceError, backends.BackendError) as exc:
+        stack = None
+        if selection["ebs"] == "stack":
+            stack = stackfile.read(Path(config.invocation_params.dir, selection["stack"]))
+    except (options.ChoiceError, backends.BackendError, stackfile.StackFileError) as exc:
         raise pytest.UsageError(f"mgm: {exc}") from None
-    return Platform(selection, table, chosen, environ)
+    return Platform(selection, table, chosen, environ, stack)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -106,8 +110,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[PLATFORM] = _platform(config)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"mgm: {config.stash[PLATFORM].selection.describe()}"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    platform = config.stash[PLATFORM]
+    lines = [f"mgm: {platform.selection.describe()}"]
+    if platform.stack is not None:
+        clock = "virtual" if platform.stack.virtual_clock else "system"
+        lines.append(f"mgm: stack {platform.stack.path}: EBS {platform.stack.ebs_url}, {clock} clock")
+    return lines
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -116,6 +125,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
     """Catalog ids (``@SC-005``, ``@TC-013``) become ``scenario_id`` marks, not markers of their own."""
     if SCENARIO_ID.match(tag):
