@@ -42,6 +42,7 @@ MARKERS = (
     "tier_c: real Twitch / WoW clients; skipped unless their credentials are declared",
     "slow: takes more than a few seconds",
     "scenario_id(id): the SC/TC catalog id a Gherkin scenario encodes (docs/scenarios.md)",
+    "server_error_expected: the scenario provokes a 5xx or an unhandled EBS error on purpose",
 )
 SCENARIO_ID = re.compile(r"^(SC|TC)-\d{3}$")
 

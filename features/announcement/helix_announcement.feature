@@ -16,7 +16,10 @@ Feature: The reward-sent announcement in Twitch chat (scenarios §4.5)
     Then the response status is 200
     And the response field "isRewardSentAnnouncedToChat" is true
     And the Helix mock received 1 chat message
-    And the Helix mock's last chat message announces "Norinn" correctly
+    And the Helix mock's last chat message was sent as the broadcaster and reads:
+      """
+      Награда отправлена персонажу Norinn на почту, проверяй ящик!
+      """
 
   Scenario: No message on any other transition
     When the Desktop moves the payout of "Norinn" to "Pending"

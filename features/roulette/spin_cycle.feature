@@ -6,6 +6,7 @@ Feature: The roulette cycle and the /who verification (scenarios §4.2)
 
   Background:
     Given the EBS is running
+    And the clock is 60 seconds into the cycle
     And viewer "90001337" wrote "!twgold Norinn" in chat with a subscriber badge
 
   Scenario: The phases of one cycle
@@ -19,6 +20,16 @@ Feature: The roulette cycle and the /who verification (scenarios §4.2)
     Then the roulette phase is "completed"
     When the next cycle begins
     Then the roulette phase is "collecting"
+
+  Scenario: Every entrant can be drawn
+    The draw is uniform over eligible rows: with three entrants reported offline
+    every cycle (they stay in the pool), each is drawn within 40 cycles unless the
+    draw favours some row (a fair draw misses one with probability below 3e-7).
+    Given viewer "101" wrote "!twgold Alpha" in chat with a subscriber badge
+    And viewer "102" wrote "!twgold Bravo" in chat with a subscriber badge
+    When 40 cycles draw a candidate that the Desktop reports offline
+    Then every one of "Norinn", "Alpha", "Bravo" was drawn at least once
+    And the pool holds 3 entries
 
   Scenario: No candidate before the draw
     When the clock reaches 239 seconds into the cycle

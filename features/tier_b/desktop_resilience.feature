@@ -19,8 +19,14 @@ Feature: The Desktop offline, the EBS offline (SC-010, SC-017)
     And the pending queue lists "Alpha, Bravo" in that order
     When the Desktop bridge polls pending payouts
     And the Desktop bridge reads the chat log
-    Then "Alpha" was whispered the winner notification
-    And "Bravo" was whispered the winner notification
+    Then "Alpha" was whispered first:
+      """
+      Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold
+      """
+    And "Bravo" was whispered first:
+      """
+      Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold
+      """
     When the streamer syncs the Desktop
     Then the payout of "Alpha" is "InProgress"
     And the payout of "Bravo" is "InProgress"

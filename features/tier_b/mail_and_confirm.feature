@@ -22,12 +22,18 @@ Feature: The mail step and the [MGM_CONFIRM] tag (SC-004, SC-015, SC-022)
     When the streamer mails 10000000 copper to "Norinn" by hand
     And the Desktop bridge reads the chat log
     Then the chat log has no mail confirmation for "Norinn"
-    And "Norinn" was not whispered the mail completion
+    And "Norinn" was not whispered:
+      """
+      Награда отправлена тебе на почту, проверяй ящик!
+      """
     And the payout of "Norinn" is "InProgress"
     When the streamer sends the mail for "Norinn"
     And the Desktop bridge reads the chat log
     Then the chat log shows the mail confirmation of "Norinn"
-    And "Norinn" was whispered the mail completion
+    And "Norinn" was whispered:
+      """
+      Награда отправлена тебе на почту, проверяй ящик!
+      """
     And the payout of "Norinn" is "Sent"
 
   @TC-008 @SC-015
@@ -75,5 +81,16 @@ Feature: The mail step and the [MGM_CONFIRM] tag (SC-004, SC-015, SC-022)
     And the Desktop bridge restarts
     And the Desktop bridge reads the chat log
     Then the payout of "Norinn" is "Sent"
+    And the payout of "Norinn" has 2 status changes recorded
+    And the Helix mock received 1 chat message
+
+  @TC-029
+  Scenario: A Desktop that lost its state sends the confirm again and the EBS stays put
+    When the streamer sends the mail for "Norinn"
+    And the Desktop bridge reads the chat log
+    And the Desktop bridge restarts with its state lost
+    And the Desktop bridge reads the chat log
+    Then the EBS accepted the mail confirmation of "Norinn" 2 times
+    And the payout of "Norinn" is "Sent"
     And the payout of "Norinn" has 2 status changes recorded
     And the Helix mock received 1 chat message

@@ -23,7 +23,10 @@ Feature: A subscriber wins the roulette and receives gold — the full chain (SC
     And viewer "90001337" sees their last payout as "Pending"
     When the Desktop bridge polls pending payouts
     And the Desktop bridge reads the chat log
-    Then "Norinn" was whispered the winner notification
+    Then "Norinn" was whispered first:
+      """
+      Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold
+      """
     And the chat log shows the acceptance of "Norinn"
     When the streamer syncs the Desktop
     Then the payout of "Norinn" is "InProgress"
@@ -31,11 +34,17 @@ Feature: A subscriber wins the roulette and receives gold — the full chain (SC
     When the streamer sends the mail for "Norinn"
     And the Desktop bridge reads the chat log
     Then the chat log shows the mail confirmation of "Norinn"
-    And "Norinn" was whispered the mail completion
+    And "Norinn" was whispered:
+      """
+      Награда отправлена тебе на почту, проверяй ящик!
+      """
     And the payout of "Norinn" is "Sent"
     And viewer "90001337" sees their last payout as "Sent"
     And the Helix mock received 1 chat message
-    And the Helix mock's last chat message announces "Norinn" correctly
+    And the Helix mock's last chat message was sent as the broadcaster and reads:
+      """
+      Награда отправлена персонажу Norinn на почту, проверяй ящик!
+      """
     And the payout of "Norinn" is marked as announced in chat
     And viewer "90001337" is not enrolled
 
@@ -58,6 +67,9 @@ Feature: A subscriber wins the roulette and receives gold — the full chain (SC
     And the Desktop bridge reads the chat log
     And the Desktop bridge polls pending payouts
     And the Desktop bridge reads the chat log
-    Then "Norinn" was whispered the winner notification
+    Then "Norinn" was whispered first:
+      """
+      Поздравляю, ты победил в розыгрыше! Дай мне своё согласие на получение награды - ответь на это сообщение одной фразой: !twgold
+      """
     And the payout of "Norinn" is "Pending"
     And the Helix mock received 0 chat messages

@@ -16,8 +16,14 @@ Feature: The seed's Tier B path through the harness and SyntheticDesktop
     Then the response status is 200
     And the SyntheticDesktop run report is ok with three 2xx steps
     And the Helix mock received 1 chat message
-    And the Helix mock's last chat message announces "Etoehero" correctly
-    And the Helix mock's last-request shows the announcement for "Etoehero"
+    And the Helix mock's last chat message was sent as the broadcaster and reads:
+      """
+      Награда отправлена персонажу Etoehero на почту, проверяй ящик!
+      """
+    And the Helix mock's last-request shows the announcement:
+      """
+      Награда отправлена персонажу Etoehero на почту, проверяй ящик!
+      """
     And viewer "e2e-viewer-1" is not enrolled
     And the payout of "Etoehero" is marked as announced in chat
 

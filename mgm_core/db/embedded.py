@@ -443,13 +443,35 @@ def _short_tempdir() -> str:
     return base if len(base) <= 60 else "/tmp"
 
 
+def _filesystem_now(parent: str) -> float | None:
+    """The kernel's current time as file timestamps show it, read from a fresh file in ``parent``.
+
+    Ages of files must be measured on the clock that stamped them: under a shifted process
+    clock (``faketime``) ``time.time()`` is years away from every mtime, and an age test
+    against it would take a live server's directory for a stale one.
+    """
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mgm-clock-", dir=parent)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
 def _sweep_socket_dirs(parent: str) -> None:
     """Remove empty socket directories left by launchers that were killed.
 
     A live server's directory holds its socket and lock file; only one just made by
     mkdtemp is empty, for milliseconds, hence the age threshold. rmdir refuses non-empty ones.
     """
-    cutoff = time.time() - 60
+    now = _filesystem_now(parent)
+    if now is None:
+        return
+    cutoff = now - 60
     try:
         entries = list(os.scandir(parent))
     except OSError:

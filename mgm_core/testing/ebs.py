@@ -19,8 +19,10 @@ import httpx
 from mgm_core.clock import VirtualClock
 from mgm_core.config import Config
 from mgm_core.domain import roulette
-from mgm_core.security import eventsub, extension_jwt
+from mgm_core.security import extension_jwt
 from mgm_core.serving import BackgroundServer
+from mgm_core.testing.health import EbsHealth
+from mgm_core.testing.twitch_signing import twitch_signature, twitch_timestamp
 from mgm_core.web import keys
 from mgm_core.web.access import API_KEY_HEADER
 from mgm_core.web.app import create_app
@@ -76,10 +78,16 @@ class RunningEbs:
         self.config = config
         self.clock = clock  # the scenario's clock: every part of a test reads this one
         self.plugins = tuple(plugins)
+        self.health = EbsHealth()
+        self.health.attach()
         self._server = BackgroundServer(
-            lambda: create_app(config, clock=self.clock, plugins=self.plugins), port=port
+            lambda: self.health.watch(create_app(config, clock=self.clock, plugins=self.plugins)), port=port
         )
-        self.url = self._server.start()
+        try:
+            self.url = self._server.start()
+        except BaseException:
+            self.health.detach()
+            raise
         self.http = httpx.Client(base_url=self.url, timeout=30.0)
 
     @property
@@ -88,8 +96,11 @@ class RunningEbs:
         return self._server.port
 
     def stop(self) -> None:
-        self.http.close()
-        self._server.stop()
+        try:
+            self.http.close()
+            self._server.stop()
+        finally:
+            self.health.detach()
 
     def restarted(self) -> RunningEbs:
         """A new EBS process on the same port, database, clock and plugins (after ``stop()``)."""
@@ -260,16 +271,18 @@ class RunningEbs:
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         delivery_id = delivery_id or str(uuid.uuid4())
-        timestamp = timestamp or eventsub.format_timestamp(self.clock.now())
+        timestamp = timestamp or twitch_timestamp(self.clock.now())
         key = self.config.eventsub_secret if secret is None else secret
+        # Header names as Twitch's EventSub documentation spells them (not the product's constants).
         headers = {
             "Content-Type": "application/json",
-            eventsub.HEADER_MESSAGE_ID: delivery_id,
-            eventsub.HEADER_TIMESTAMP: timestamp,
-            eventsub.HEADER_MESSAGE_TYPE: message_type,
-            eventsub.HEADER_SUBSCRIPTION_TYPE: "channel.chat.message",
-            eventsub.HEADER_SUBSCRIPTION_VERSION: "1",
-            eventsub.HEADER_RETRY: "0",
-            eventsub.HEADER_SIGNATURE: signature or eventsub.signature(key, delivery_id, timestamp, raw),
+            "Twitch-Eventsub-Message-Id": delivery_id,
+            "Twitch-Eventsub-Message-Timestamp": timestamp,
+            "Twitch-Eventsub-Message-Type": message_type,
+            "Twitch-Eventsub-Subscription-Type": "channel.chat.message",
+            "Twitch-Eventsub-Subscription-Version": "1",
+            "Twitch-Eventsub-Message-Retry": "0",
+            "Twitch-Eventsub-Message-Signature": signature
+            or twitch_signature(key, delivery_id, timestamp, raw),
         }
         return self.http.post("/api/twitch/eventsub", content=raw, headers=headers)

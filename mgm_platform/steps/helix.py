@@ -92,12 +92,16 @@ def concurrent_moves(world: World, name: str, status: str, times: int) -> None:
 @then(parsers.parse("the Helix mock received {count:d} chat messages"))
 @then(parsers.parse("the Helix mock received {count:d} chat message"))
 def helix_count(helix: HelixRecorder, count: int) -> None:
-    assert len(helix.chat_messages()) == count
+    messages = helix.chat_messages()
+    assert len(messages) == count, [m["body"] for m in messages]
 
 
-@then(parsers.parse('the Helix mock\'s last chat message announces "{name}" correctly'))
-def helix_last_message(helix: HelixRecorder, name: str) -> None:
-    request = helix.chat_messages()[-1]
+@then("the Helix mock's last chat message was sent as the broadcaster and reads:")
+def helix_last_message(helix: HelixRecorder, docstring: str) -> None:
+    """Send Chat Message as Twitch documents it, with the doc string as the exact message."""
+    messages = helix.chat_messages()
+    assert messages, "the Helix mock received no chat message"
+    request = messages[-1]
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert request["method"] == "POST"
     assert headers["authorization"] == f"Bearer {BROADCASTER_TOKEN}"
@@ -106,8 +110,8 @@ def helix_last_message(helix: HelixRecorder, name: str) -> None:
     assert request["body"] == {
         "broadcaster_id": BROADCASTER_ID,
         "sender_id": BROADCASTER_ID,
-        "message": f"Награда отправлена персонажу {name} на почту, проверяй ящик!",
-    }
+        "message": docstring.strip(),
+    }, request["body"]
 
 
 @then(parsers.parse('the payout of "{name}" is marked as announced in chat'))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pytest_bdd import given, parsers, then, when
 
 from mgm_platform.steps.world import World
@@ -16,7 +18,11 @@ def _state(world: World) -> dict:
 @given(parsers.parse("the clock is {seconds:d} seconds into the cycle"))
 @when(parsers.parse("the clock reaches {seconds:d} seconds into the cycle"))
 def clock_into_cycle(world: World, seconds: int) -> None:
-    world.ebs.advance_to_offset(seconds)
+    moved = world.ebs.advance_to_offset(seconds)
+    # Checked on the EBS's own answer, with arithmetic of its own: 300 s cycles on the UTC grid.
+    now = datetime.fromisoformat(moved["serverNow"].replace("Z", "+00:00"))
+    into = (now - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() % 300
+    assert into == seconds, f"the EBS's clock is {into:g} s into its cycle, not {seconds}: {moved}"
 
 
 @when("the next cycle begins")
@@ -85,6 +91,29 @@ def report_for_cycle(world: World, name: str, cycle: str) -> None:
     _report(world, name, True, cycle)
 
 
+@when(parsers.parse("{cycles:d} cycles draw a candidate that the Desktop reports offline"))
+def draw_many(world: World, cycles: int) -> None:
+    drawn: list[str] = []
+    for _ in range(cycles):
+        world.ebs.advance_to_offset(240)
+        candidate = world.ebs.candidate()
+        got = f"{candidate.status_code} {candidate.text}"
+        assert candidate.status_code == 200, f"cycle {len(drawn) + 1}: {got}"
+        name, cycle = candidate.json()["characterName"], candidate.json()["spinCycleId"]
+        answer = world.ebs.report(cycle, name, online=False)
+        assert answer.status_code == 200, f"offline report for {name}: {answer.status_code} {answer.text}"
+        drawn.append(name)
+    world.drawn = drawn
+
+
+@then(parsers.parse("every one of {names} was drawn at least once"))
+def all_drawn(world: World, names: str) -> None:
+    expected = [name.strip().strip('"') for name in names.split(",")]
+    counts = {name: world.drawn.count(name) for name in expected}
+    assert all(counts.values()), f"draws per entrant over {len(world.drawn)} cycles: {counts}"
+    assert set(world.drawn) <= set(expected), f"drawn outside the pool: {set(world.drawn) - set(expected)}"
+
+
 @given(parsers.parse('viewer "{user}" has won a Pending payout for "{name}"'))
 def has_won(world: World, user: str, name: str) -> None:
     payout = world.ebs.win(user, name)
@@ -124,6 +153,13 @@ def confirm_acceptance_wrong(world: World, name: str, other: str) -> None:
 
 
 @given(parsers.parse('the Desktop moved the payout of "{name}" to "{status}"'))
+def moved_payout(world: World, name: str, status: str) -> None:
+    answer = world.answered(world.ebs.patch_status(world.payout_id(name), status))
+    got = f"{answer.status_code} {answer.text}"
+    assert answer.status_code == 200, f"moving {name}'s payout to {status}: {got}"
+    assert answer.json()["status"] == status, answer.text
+
+
 @when(parsers.parse('the Desktop moves the payout of "{name}" to "{status}"'))
 def move_payout(world: World, name: str, status: str) -> None:
     world.answered(world.ebs.patch_status(world.payout_id(name), status))

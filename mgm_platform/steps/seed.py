@@ -73,10 +73,10 @@ def run_report(synthetic_desktop_holder: dict[str, SyntheticDesktop]) -> None:
     assert all(200 <= s["statusCode"] < 300 for s in report["steps"]), report
 
 
-@then(parsers.parse('the Helix mock\'s last-request shows the announcement for "{name}"'))
-def last_request(helix: HelixRecorder, name: str) -> None:
+@then("the Helix mock's last-request shows the announcement:")
+def last_request(helix: HelixRecorder, docstring: str) -> None:
     body = helix.http.get("/last-request").json()
-    assert body["captured"] is True
-    assert body["body"]["message"] == f"Награда отправлена персонажу {name} на почту, проверяй ящик!"
+    assert body["captured"] is True, body
+    assert body["body"]["message"] == docstring.strip(), body
     assert body["body"]["broadcaster_id"] == body["body"]["sender_id"] != ""
     assert body["authorizationHeader"].startswith("Bearer ")

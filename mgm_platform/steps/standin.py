@@ -8,6 +8,7 @@ delayed reactions (``idle``) in between, so scenarios are deterministic.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import httpx
 
 from mgm_core.clock import Clock
 from mgm_core.serving import BackgroundServer, EventLoopThread
-from mgm_wow.bridge.bridge import BridgeSettings, DesktopBridge
+from mgm_wow.bridge.bridge import BridgeSettings, DesktopBridge, TagOutcome
 from mgm_wow.bridge.ebs_client import EbsClient, RetryPolicy
 from mgm_wow.bridge.injector import HttpSimulatorInjector
 from mgm_wow.bridge.tail import ChatLogTail
@@ -37,6 +38,7 @@ class DesktopStandIn:
         self._loop = EventLoopThread("mgm-desktop-bridge")
         self.ebs_url = ebs_url
         self.api_key = api_key
+        self.outcomes: list[TagOutcome] = []  # what became of every tag the bridge handled
         self.bridge: DesktopBridge = self._loop.call(self._build)
 
     async def _build(self) -> DesktopBridge:
@@ -53,9 +55,15 @@ class DesktopStandIn:
             clock=self.clock,
         )
 
-    def rebuild(self, ebs_url: str | None = None) -> None:
-        """Restart the bridge process (state files are kept), optionally against another EBS."""
+    def rebuild(self, ebs_url: str | None = None, *, lose_state: bool = False) -> None:
+        """Restart the bridge process, optionally against another EBS.
+
+        State files are kept, unless ``lose_state`` (a reinstalled Desktop): then the new
+        bridge reads the chat log from its start and remembers nothing it handled.
+        """
         self._loop.call(self._close_bridge)
+        if lose_state:
+            shutil.rmtree(self.workdir / "desktop", ignore_errors=True)
         self.ebs_url = ebs_url or self.ebs_url
         self.bridge = self._loop.call(self._build)
 
@@ -83,6 +91,8 @@ class DesktopStandIn:
     def run(self, operation: str) -> Any:
         """Run one bridge operation (``tick``, ``poll_candidate``, ``poll_pending``, ``sync``)."""
         result = self._loop.call(getattr(self.bridge, operation))
+        if operation == "tick":
+            self.outcomes.extend(result)
         self.settle()
         return result
 
@@ -94,7 +104,9 @@ class DesktopStandIn:
         """Let the simulator finish, then let the bridge read and act, until nothing new happens."""
         for _ in range(rounds):
             self.settle()
-            if not self._loop.call(self.bridge.tick) and not self.bridge.outbox:
+            outcomes = self._loop.call(self.bridge.tick)
+            self.outcomes.extend(outcomes)
+            if not outcomes and not self.bridge.outbox:
                 break
 
     def close(self) -> None:

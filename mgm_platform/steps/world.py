@@ -23,16 +23,19 @@ class World:
     response: httpx.Response | None = None
     responses: list[httpx.Response] = field(default_factory=list)
     cycle_id: str | None = None
+    drawn: list[str] = field(default_factory=list)  # candidates' names, cycle after cycle
     payouts: dict[str, str] = field(default_factory=dict)  # character name (case-folded) -> payout id
     claims: dict[str, str] = field(default_factory=dict)  # viewer -> last enrollment request id
     _ebs: RunningEbs | None = None
     _down: RunningEbs | None = None
     restarted: list[RunningEbs] = field(default_factory=list)  # stopped at teardown
+    started: list[RunningEbs] = field(default_factory=list)  # every EBS of the scenario, for its health
 
     @property
     def ebs(self) -> RunningEbs:
         if self._ebs is None:
             self._ebs = self.make_ebs(**self.overrides)
+            self.started.append(self._ebs)
         return self._ebs
 
     def configure(self, **changes: Any) -> None:
@@ -52,6 +55,7 @@ class World:
         self._ebs = self._down.restarted()
         self._down = None
         self.restarted.append(self._ebs)
+        self.started.append(self._ebs)
 
     def answered(self, response: httpx.Response) -> httpx.Response:
         self.response = response
@@ -74,6 +78,35 @@ class World:
             assert found is not None, f"no payout known for {name}"
             self.payouts[key] = str(found)
         return self.payouts[key]
+
+    def health_problems(self) -> list[str]:
+        return [problem for ebs in self.started for problem in ebs.health.problems()]
+
+    def health_report(self) -> str:
+        return "\n\n".join(ebs.health.report() for ebs in self.started) or "(no EBS was started)"
+
+
+# A scenario that provokes a 5xx or an unhandled error on purpose says so with this tag.
+EXPECTS_SERVER_ERROR = "server_error_expected"
+_STEP_FAILED = pytest.StashKey[bool]()
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, **_: Any) -> None:
+    request.node.stash[_STEP_FAILED] = True
+
+
+def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Seed §6.6: after every scenario, the EBS answered no 5xx and logged no unhandled error."""
+    if "world" not in request.fixturenames:
+        return
+    world: World = request.getfixturevalue("world")
+    problems = world.health_problems()
+    if request.node.stash.get(_STEP_FAILED, False):
+        # The step's own failure is the story; the EBS's log goes beside it.
+        request.node.add_report_section("call", "EBS log", world.health_report())
+        return
+    if problems and EXPECTS_SERVER_ERROR not in (set(scenario.tags) | set(feature.tags)):
+        raise AssertionError(world.health_report())
 
 
 @pytest.fixture

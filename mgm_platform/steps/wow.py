@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mgm_core.texts import MAIL_COMPLETION_WHISPER, WINNER_WHISPER
 from mgm_platform.steps.standin import DesktopStandIn
 from mgm_platform.steps.world import World
 from mgm_wow.run_lines import parse_receive_gold_payload
@@ -110,6 +109,19 @@ def bridge_restarts(standin_holder: dict[str, DesktopStandIn]) -> None:
     _standin(standin_holder).rebuild()
 
 
+@when("the Desktop bridge restarts with its state lost")
+def bridge_restarts_blank(standin_holder: dict[str, DesktopStandIn]) -> None:
+    _standin(standin_holder).rebuild(lose_state=True)
+
+
+@then(parsers.parse('the EBS accepted the mail confirmation of "{name}" {times:d} times'))
+def confirm_outcomes(world: World, standin_holder: dict[str, DesktopStandIn], name: str, times: int) -> None:
+    """Every [MGM_CONFIRM] the bridge sent for the payout was answered with success (PATCH Sent, 2xx)."""
+    key = f"CONFIRM:{world.payout_id(name)}"
+    outcomes = [o for o in _standin(standin_holder).outcomes if o.key.upper() == key.upper()]
+    assert [o.result for o in outcomes] == ["done"] * times, outcomes
+
+
 @when("the EBS goes down")
 def ebs_down(world: World) -> None:
     world.ebs_down()
@@ -120,57 +132,73 @@ def ebs_back(world: World) -> None:
     world.ebs_back()
 
 
+def _shown(lines: list[str]) -> str:
+    """The chat log as a failure message shows it."""
+    return "WoWChatLog.txt holds:\n" + ("\n".join(f"  {line}" for line in lines) or "  (nothing)")
+
+
 @then(parsers.parse('the chat log shows the /who report for "{name}" as {state}'))
 def log_who(standin_holder: dict[str, DesktopStandIn], name: str, state: str) -> None:
     online_json = {"online": "true", "offline": "false"}[state]
-    lines = [line for line in _standin(standin_holder).log_lines() if "[MGM_WHO]" in line]
-    assert any(f'"characterName":"{name}"' in line and f'"online":{online_json}' in line for line in lines), (
-        lines
+    lines = _standin(standin_holder).log_lines()
+    who = [line for line in lines if "[MGM_WHO]" in line]
+    assert any(f'"characterName":"{name}"' in line and f'"online":{online_json}' in line for line in who), (
+        f"no [MGM_WHO] line reports {name} {state}. " + _shown(lines)
     )
 
 
 @then(parsers.parse('the chat log shows the acceptance of "{name}"'))
 def log_accept(world: World, standin_holder: dict[str, DesktopStandIn], name: str) -> None:
     tag = f"[MGM_ACCEPT:{world.payout_id(name)}]"
-    assert any(tag in line for line in _standin(standin_holder).log_lines())
+    lines = _standin(standin_holder).log_lines()
+    assert any(tag in line for line in lines), f"no {tag} line. " + _shown(lines)
 
 
 @then(parsers.parse('the chat log shows the mail confirmation of "{name}"'))
 def log_confirm(world: World, standin_holder: dict[str, DesktopStandIn], name: str) -> None:
     tag = f"[MGM_CONFIRM:{world.payout_id(name)}]"
-    assert sum(tag in line for line in _standin(standin_holder).log_lines()) >= 1
+    lines = _standin(standin_holder).log_lines()
+    assert any(tag in line for line in lines), f"no {tag} line. " + _shown(lines)
 
 
 @then(parsers.parse('the chat log has no mail confirmation for "{name}"'))
 def log_no_confirm(world: World, standin_holder: dict[str, DesktopStandIn], name: str) -> None:
     tag = f"[MGM_CONFIRM:{world.payout_id(name)}]"
-    assert not any(tag in line for line in _standin(standin_holder).log_lines())
+    lines = _standin(standin_holder).log_lines()
+    assert not any(tag in line for line in lines), f"unexpected {tag} line. " + _shown(lines)
 
 
 @then(parsers.parse("the chat log has no mail confirmation at all"))
 def log_no_confirm_at_all(standin_holder: dict[str, DesktopStandIn]) -> None:
-    assert not any("[MGM_CONFIRM:" in line for line in _standin(standin_holder).log_lines())
+    lines = _standin(standin_holder).log_lines()
+    assert not any("[MGM_CONFIRM:" in line for line in lines), "unexpected [MGM_CONFIRM:…] line. " + _shown(
+        lines
+    )
 
 
-@then(parsers.parse('"{name}" was whispered the winner notification'))
-def whispered_winner(standin_holder: dict[str, DesktopStandIn], name: str) -> None:
-    whispers = _standin(standin_holder).admin("GET", "/api/wow/whispers")
-    sent = [w for w in whispers if w["direction"] == "out" and w["characterName"] == name]
-    assert [w["text"] for w in sent][:1] == [WINNER_WHISPER], whispers
+def _whispers_to(standin: DesktopStandIn, name: str) -> tuple[list[str], list[dict]]:
+    whispers = standin.admin("GET", "/api/wow/whispers")
+    return [w["text"] for w in whispers if w["direction"] == "out" and w["characterName"] == name], whispers
 
 
-@then(parsers.parse('"{name}" was whispered the mail completion'))
-def whispered_completion(standin_holder: dict[str, DesktopStandIn], name: str) -> None:
-    whispers = _standin(standin_holder).admin("GET", "/api/wow/whispers")
-    texts = [w["text"] for w in whispers if w["direction"] == "out" and w["characterName"] == name]
-    assert MAIL_COMPLETION_WHISPER in texts, whispers
+@then(parsers.parse('"{name}" was whispered first:'))
+def whispered_first(standin_holder: dict[str, DesktopStandIn], name: str, docstring: str) -> None:
+    """The first whisper the streamer's client sent to ``name`` is exactly the doc string."""
+    texts, whispers = _whispers_to(_standin(standin_holder), name)
+    assert texts, f"nothing was whispered to {name}; all whispers: {whispers}"
+    assert texts[0] == docstring.strip(), f"first whisper to {name}: {texts[0]!r}; all whispers: {whispers}"
 
 
-@then(parsers.parse('"{name}" was not whispered the mail completion'))
-def not_whispered_completion(standin_holder: dict[str, DesktopStandIn], name: str) -> None:
-    whispers = _standin(standin_holder).admin("GET", "/api/wow/whispers")
-    texts = [w["text"] for w in whispers if w["direction"] == "out" and w["characterName"] == name]
-    assert MAIL_COMPLETION_WHISPER not in texts, whispers
+@then(parsers.parse('"{name}" was whispered:'))
+def whispered(standin_holder: dict[str, DesktopStandIn], name: str, docstring: str) -> None:
+    texts, whispers = _whispers_to(_standin(standin_holder), name)
+    assert docstring.strip() in texts, f"whispers to {name}: {texts}; all whispers: {whispers}"
+
+
+@then(parsers.parse('"{name}" was not whispered:'))
+def not_whispered(standin_holder: dict[str, DesktopStandIn], name: str, docstring: str) -> None:
+    texts, _ = _whispers_to(_standin(standin_holder), name)
+    assert docstring.strip() not in texts, f"whispers to {name}: {texts}"
 
 
 @then(parsers.parse('the game received a ReceiveGold line paying "{name}" {copper:d} copper'))
