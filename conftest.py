@@ -1,35 +1,9 @@
-"""Root conftest: the Gherkin step library and tag handling.
+"""Root conftest: nothing of its own (its presence puts the checkout on ``sys.path`` for ``tests.*``).
 
-The ``database_url``, ``make_ebs``, ``ebs`` and ``ebs_with_plugins`` fixtures come from
-:mod:`mgm_core.testing.pytest_plugin`, which pytest loads through its ``pytest11`` entry point.
+The platform (markers, tags, feature collection, the step library, options and
+profiles) comes from :mod:`mgm_platform.plugin` and the EBS fixtures from
+:mod:`mgm_core.testing.pytest_plugin`, both loaded through ``pytest11`` entry
+points, exactly as in a QA repository that installs the distribution.
 """
 
-from __future__ import annotations
-
-import re
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-
-pytest_plugins = [
-    "pytester",
-    "steps.world",
-    "steps.common",
-    "steps.enrollment",
-    "steps.roulette",
-    "steps.helix",
-    "steps.wow",
-    "steps.seed",
-]
-
-
-SCENARIO_ID = re.compile(r"^(SC|TC)-\d{3}$")
-
-
-def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
-    """Catalog ids (``@SC-005``, ``@TC-013``) become ``scenario_id`` marks, not markers of their own."""
-    if SCENARIO_ID.match(tag):
-        pytest.mark.scenario_id(tag)(function)
-        return True
-    return None
+pytest_plugins = ["pytester"]  # the platform plugin's own tests (tests/platform) drive inner pytest runs

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from mgm_core import ports
-from mgm_core.stack import LISTENING, Stack, StackConfigError, StackOptions, StackStartError, plan_ports
-from mgm_core.stack.logs import CompactFormatter
-from mgm_core.stack.orchestrator import format_table
+from mgm_platform.stack import LISTENING, Stack, StackConfigError, StackOptions, StackStartError, plan_ports
+from mgm_platform.stack.logs import CompactFormatter
+from mgm_platform.stack.orchestrator import format_table
 
 API_KEY = "ci-desktop-api-key"
 SEED_SECRETS = ("ci-desktop-api-key", "e2e-ci-eventsub-secret", "e2e-ci-broadcast-token")

@@ -6,18 +6,18 @@ from pathlib import Path
 
 from pytest_bdd.steps import step_function_context_registry
 
-import steps
+import mgm_platform.steps as steps
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "steps.md"
 
 
 def test_every_step_is_documented():
     for module in pkgutil.iter_modules(steps.__path__):
-        importlib.import_module(f"steps.{module.name}")
+        importlib.import_module(f"mgm_platform.steps.{module.name}")
     phrases = {
         ctx.parser.name
         for ctx in step_function_context_registry.values()
-        if ctx.step_func.__module__.startswith("steps.")
+        if ctx.step_func.__module__.startswith("mgm_platform.steps.")
     }
     assert len(phrases) > 20
     text = DOC.read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pytest_bdd import given, parsers, then, when
 
-from steps.world import World
+from mgm_platform.steps.world import World
 
 
 def _state(world: World) -> dict:

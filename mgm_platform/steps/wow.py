@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mgm_platform.steps.standin import DesktopStandIn
+from mgm_platform.steps.world import World
 from mgm_wow.run_lines import parse_receive_gold_payload
-from steps.standin import DesktopStandIn
-from steps.world import World
 
 
 @pytest.fixture

@@ -13,16 +13,19 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import mgm_core
+import mgm_platform
 from mgm_core.port_range import PORTS_ENV, PortRange
 
 
-def find_project_root() -> Path:
-    """The checkout holding ``features/``: the working directory, else the package's parent."""
-    for candidate in (Path.cwd(), Path(mgm_core.__file__).resolve().parent.parent):
-        if (candidate / "features").is_dir() and (candidate / "conftest.py").is_file():
+def find_features() -> Path:
+    """The project's features: shipped in the wheel, else the checkout's ``features/`` (editable install)."""
+    package = Path(mgm_platform.__file__).resolve().parent
+    for candidate in (package / "project_features", package.parent / "features"):
+        if candidate.is_dir() and any(candidate.rglob("*.feature")):
             return candidate
-    raise FileNotFoundError("cannot find the features/ folder: run `mgm e2e` from the project checkout")
+    raise FileNotFoundError(
+        f"no feature files shipped in {package / 'project_features'}: reinstall the package"
+    )
 
 
 class _Tally:
@@ -43,13 +46,26 @@ class _Tally:
                 self.failed.append(report.nodeid)
 
 
-def run_e2e(marker: str, alluredir: str, extra: list[str], *, ports: PortRange | None = None) -> int:
+def run_e2e(
+    marker: str,
+    alluredir: str,
+    extra: list[str],
+    *,
+    profile: str | None = None,
+    keyword: str | None = None,
+    workers: str | None = None,
+    ports: PortRange | None = None,
+) -> int:
     """Run the scenarios; with ``ports`` every service they start listens on a port of that range."""
     import pytest
 
     from mgm_core.db.embedded import EmbeddedPostgres, EmbeddedPostgresUnavailable
 
-    root = find_project_root()
+    try:
+        features = find_features()
+    except FileNotFoundError as exc:
+        print(f"mgm e2e: {exc}", file=sys.stderr)
+        return 2
     allure = Path(alluredir).resolve()
     server = None
     env_backup = os.environ.get("MGM_TEST_DATABASE_URL")
@@ -72,13 +88,17 @@ def run_e2e(marker: str, alluredir: str, extra: list[str], *, ports: PortRange |
                 return 2
         tally = _Tally()
         args = [
-            str(root / "features"),
+            str(features),
             "-m",
             marker,
-            "--gherkin-terminal-reporter",
+            *(["-k", keyword] if keyword else []),
+            *(["-n", workers] if workers else []),
+            *(["--mgm-profile", profile] if profile else []),
+            *([] if workers else ["--gherkin-terminal-reporter"]),
             "-v",
             "--rootdir",
-            str(root),
+            str(features.parent),
+            "--strict-markers",
             f"--alluredir={allure}",
             "--clean-alluredir",
             "-p",

@@ -13,7 +13,7 @@ from pytest_bdd import given, parsers, then, when
 from mgm_core.clock import Clock, VirtualClock
 from mgm_core.serving import BackgroundServer
 from mgm_mocks import MOCKS
-from steps.world import World
+from mgm_platform.steps.world import World
 
 BROADCASTER_ID = "1000"
 BROADCASTER_TOKEN = "helix-scenario-token"

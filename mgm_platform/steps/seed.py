@@ -12,8 +12,8 @@ from pytest_bdd import given, parsers, then, when
 from mgm_core.clock import Clock
 from mgm_core.serving import BackgroundServer
 from mgm_mocks.synthetic_desktop import SyntheticDesktopSettings, create_app
-from steps.helix import HelixRecorder
-from steps.world import World
+from mgm_platform.steps.helix import HelixRecorder
+from mgm_platform.steps.world import World
 
 
 class SyntheticDesktop:

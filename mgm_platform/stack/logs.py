@@ -29,8 +29,8 @@ MAX_VALUE_CHARS: Final = 160
 
 # Longest prefix first: the first match names the service.
 _SERVICE_BY_LOGGER: Final[tuple[tuple[str, str], ...]] = (
-    ("mgm_core.stack.bridge", "bridge"),
-    ("mgm_core.stack", "stack"),
+    ("mgm_platform.stack.bridge", "bridge"),
+    ("mgm_platform.stack", "stack"),
     ("mgm_core.cli", "stack"),
     ("mgm_mocks.eventsub", "eventsub"),
     ("mgm_mocks.extension_jwt", "jwt"),

@@ -31,9 +31,12 @@ from aiohttp import web
 
 from mgm_core.clock import Clock, SystemClock, VirtualClock
 from mgm_core.config import Config, ConfigError
-from mgm_core.stack.bridge import BridgeRunner
-from mgm_core.stack.logs import SERVICE_FIELD
-from mgm_core.stack.plan import (
+from mgm_core.web.app import create_app
+from mgm_mocks import MOCKS
+from mgm_mocks import env as mock_env
+from mgm_platform.stack.bridge import BridgeRunner
+from mgm_platform.stack.logs import SERVICE_FIELD
+from mgm_platform.stack.plan import (
     LISTENING,
     SEED_CI_DEFAULTS,
     SERVICES,
@@ -47,15 +50,12 @@ from mgm_core.stack.plan import (
     plan_ports,
     probe_bind,
 )
-from mgm_core.web.app import create_app
-from mgm_mocks import MOCKS
-from mgm_mocks import env as mock_env
 from mgm_wow.bridge.config import DesktopConfig, DesktopConfigError
 from mgm_wow.settings import SettingsError, SimulatorSettings
 from mgm_wow.simulator_app import create_app as create_simulator
 
-log = logging.getLogger("mgm_core.stack")
-access_log = logging.getLogger("mgm_core.stack.access")
+log = logging.getLogger("mgm_platform.stack")
+access_log = logging.getLogger("mgm_platform.stack.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

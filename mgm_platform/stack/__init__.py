@@ -9,12 +9,12 @@ against them, configured like the seed's CI environment (``docs/stack.md``)::
     stack.url("ebs"), stack.services["helix"].status
     await stack.stop()
 
-:mod:`mgm_core.stack.commands` holds the foreground commands (``mgm stack up``,
-``mgm desktop``); :mod:`mgm_core.stack.logs` the compact log format.
+:mod:`mgm_platform.stack.commands` holds the foreground commands (``mgm stack up``,
+``mgm desktop``); :mod:`mgm_platform.stack.logs` the compact log format.
 """
 
-from mgm_core.stack.orchestrator import ServiceInfo, Stack, format_table
-from mgm_core.stack.plan import (
+from mgm_platform.stack.orchestrator import ServiceInfo, Stack, format_table
+from mgm_platform.stack.plan import (
     LISTENING,
     SEED_CI_DEFAULTS,
     SERVICES,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pytest_bdd import given, parsers, then, when
 
 from mgm_core.config import RateLimit
-from steps.world import World
+from mgm_platform.steps.world import World
 
 
 @given("the EBS is running")

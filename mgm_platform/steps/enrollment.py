@@ -8,7 +8,7 @@ import httpx
 from pytest_bdd import given, parsers, then, when
 
 from mgm_core.testing.twitch_signing import twitch_timestamp
-from steps.world import World
+from mgm_platform.steps.world import World
 
 
 def _badges(text: str) -> tuple[str, ...]:

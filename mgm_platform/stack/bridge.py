@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from mgm_core.clock import Clock
 from mgm_wow.bridge.config import DesktopConfig, build_bridge
 
-log = logging.getLogger("mgm_core.stack.bridge")
+log = logging.getLogger("mgm_platform.stack.bridge")
 
 # `mgm desktop` flags and the variables they stand for: a flag is the variable, set for this run.
 FLAG_VARIABLES: dict[str, str] = {

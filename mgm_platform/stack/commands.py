@@ -14,15 +14,17 @@ import os
 import signal
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from mgm_core.clock import SystemClock
-from mgm_core.stack import logs
-from mgm_core.stack.bridge import BridgeRunner, with_flags
-from mgm_core.stack.orchestrator import Stack, format_table
-from mgm_core.stack.plan import StackConfigError, StackOptions, StackStartError
+from mgm_platform import stackfile
+from mgm_platform.stack import logs
+from mgm_platform.stack.bridge import BridgeRunner, with_flags
+from mgm_platform.stack.orchestrator import Stack, format_table
+from mgm_platform.stack.plan import StackConfigError, StackOptions, StackStartError
 
-log = logging.getLogger("mgm_core.stack")
+log = logging.getLogger("mgm_platform.stack")
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -48,6 +50,7 @@ def stack_up(options: StackOptions, *, log_level: str = "INFO", out: TextIO | No
 async def _run_stack(stack: Stack, out: TextIO) -> int:
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    recorded: Path | None = None
     try:
         try:
             # A signal during start-up is honoured once start-up ends: cancelling it half-way
@@ -57,6 +60,8 @@ async def _run_stack(stack: Stack, out: TextIO) -> int:
             print(f"mgm stack: {exc}", file=sys.stderr, flush=True)
             return 1
         print("\n" + format_table(stack.services.values()) + "\n", file=out, flush=True)
+        recorded = _record(stack)
+        print(f"mgm stack: services recorded in {recorded} (for `pytest --mgm-profile stack`)", file=out)
         if stop.is_set():
             return 0
         print("mgm stack: all services up; press Ctrl-C to stop", file=out, flush=True)
@@ -66,8 +71,23 @@ async def _run_stack(stack: Stack, out: TextIO) -> int:
             return 1
         return 0
     finally:
+        if recorded is not None:  # only ours: a failed start must not remove a running stack's file
+            recorded.unlink(missing_ok=True)
         await stack.stop()
         print("mgm stack: stopped", file=out, flush=True)
+
+
+def _record(stack: Stack) -> Path:
+    """Write stack.json into the stack's data directory: URLs, the clock, the development secrets."""
+    urls = {name: info.url for name, info in stack.services.items() if info.url}
+    config = stack.config
+    secrets = {
+        "apiKey": config.api_key,
+        "eventsubSecret": config.eventsub_secret,
+        "extensionSecret": config.extension_secret,
+        "extensionClientId": config.extension_client_id,
+    }
+    return stackfile.write(config.data_dir, urls, virtual_clock=config.virtual_clock, secrets=secrets)
 
 
 def desktop(
@@ -112,4 +132,4 @@ async def _run_desktop(runner: BridgeRunner) -> int:
     finally:
         stopped.cancel()
         await runner.stop()
-        logging.getLogger("mgm_core.stack.bridge").info("bridge stopped")
+        logging.getLogger("mgm_platform.stack.bridge").info("bridge stopped")

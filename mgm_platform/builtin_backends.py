@@ -1,0 +1,56 @@
+"""The built-in backends, registered through the ``mgm.backends`` entry point like a third party's.
+
+The in-process EBS, the Twitch and Helix mocks and the WoW client simulator
+with the Desktop bridge are what the step library drives today. Real Twitch,
+Helix and WoW register from their own packages (``mgm_twitch``, ``mgm_wow``).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("mgm_platform")
+
+LOCAL_EBS = ("ebs.http", "ebs.configure", "ebs.restart", "ebs.database", "ebs.harness", "clock.move")
+
+
+@hookimpl
+def mgm_platform_backends() -> list[dict]:
+    return [
+        {
+            "role": "ebs",
+            "name": "local",
+            "capabilities": LOCAL_EBS,
+            "description": "an in-process EBS per scenario on a fresh database and the scenario's clock",
+        },
+        {
+            "role": "ebs",
+            "name": "stack",
+            "capabilities": (),
+            "description": "the EBS of a running `mgm stack up` (its stack.json); scenario driver pending",
+        },
+        {
+            "role": "ebs",
+            "name": "url",
+            "capabilities": (),
+            "description": "a deployed EBS at an http(s) URL; scenario driver pending",
+        },
+        {
+            "role": "twitch",
+            "name": "mock",
+            "capabilities": ("chat.deliver",),
+            "description": "test code signs EventSub chat notifications with the EBS's secret",
+        },
+        {
+            "role": "helix",
+            "name": "mock",
+            "capabilities": ("helix.observe", "helix.faults"),
+            "description": "MockHelixApi on a free port; its journal shows every chat message",
+        },
+        {
+            "role": "wow",
+            "name": "simulator",
+            "capabilities": ("wow.game", "desktop.drive", "desktop.synthetic"),
+            "description": "the WoW client simulator, the Desktop bridge and SyntheticDesktop, in process",
+        },
+    ]
