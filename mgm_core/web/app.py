@@ -25,6 +25,7 @@ from mgm_core.store.database import Database
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
 from mgm_core.web.errors import error_middleware
+from mgm_core.web.outage import read_retry_middleware
 from mgm_core.web.router import CaseInsensitiveRouter
 from mgm_core.web.routes import ROUTES, add_routes
 
@@ -52,7 +53,7 @@ def create_app(
         warnings.simplefilter("ignore", DeprecationWarning)
         app = web.Application(
             router=CaseInsensitiveRouter(),
-            middlewares=[error_middleware, access_middleware],
+            middlewares=[error_middleware, access_middleware, read_retry_middleware],
             client_max_size=config.max_body_bytes,
         )
     app[keys.CONFIG] = config
