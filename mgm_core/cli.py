@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(func=_plugins)
 
+    from mgm_core.outbox_cli import add_parser as add_outbox_parser
+
+    add_outbox_parser(sub)
+
     from mgm_twitch.eventsub_admin import add_parser as add_twitch_parser
 
     add_twitch_parser(sub)

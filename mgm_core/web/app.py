@@ -46,7 +46,7 @@ def create_app(
     registered after the ``mgm`` entry points (tests' inline plugins).
     """
     if clock is None:
-        clock = VirtualClock() if config.virtual_clock else SystemClock()
+        clock = VirtualClock(config.clock_start) if config.virtual_clock else SystemClock()
     with warnings.catch_warnings():
         # aiohttp marks a custom router as deprecated but still supports it; it is
         # how paths stay case-insensitive for the seed's clients.
@@ -96,8 +96,9 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
         notifier = Notifier(app[keys.DATABASE], manager, context, channels, uuid.uuid4().hex[:12])
         app[keys.NOTIFIER] = notifier
         log.info("notification channels", extra={"channels": sorted(channels)})
-        # Rows a crashed process committed but never claimed are delivered now.
-        await notifier.deliver()
+        # Rows a crashed process committed but never claimed are delivered now, and
+        # leases it held that ran out are resolved (redelivered or marked uncertain).
+        await notifier.sweep()
         yield
 
 
@@ -108,7 +109,8 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
         app[keys.CLOCK],
         app[keys.RNG],
         observe=notifier.observe,
-        sweep_outbox=notifier.deliver,
+        sweep_outbox=notifier.sweep,
+        recover_outbox=notifier.recover,
     )
     app[keys.SCHEDULER] = scheduler
     task = asyncio.create_task(scheduler.run(), name="mgm-roulette-scheduler")
