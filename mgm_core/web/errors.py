@@ -40,6 +40,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         code, message = _BY_STATUS.get(exc.status, (None, exc.reason))
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        if exc.status == 405:
+            from mgm_core.web.routes import allowed_methods  # the route table, not the router's merge
+
+            headers = (
+                {"Allow": ",".join(allowed_methods(request.path))}
+                if allowed_methods(request.path)
+                else headers
+            )
         body = {"code": code.value if code else f"http_{exc.status}", "message": message, "details": {}}
         return json_response(body, status=exc.status, headers=headers)
     except Exception as error:
