@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(func=_plugins)
 
+    from mgm_core.outbox_cli import add_parser as add_outbox_parser
+
+    add_outbox_parser(sub)  # an operator's command on the EBS's own database: part of the core
     _add_entry_point_commands(sub)
     return parser
 

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,6 +80,7 @@ class Config:
     rate_limit: RateLimit = RateLimit(5, 60)
     desktop_rate_limit: RateLimit = RateLimit(600, 60)
     clock: ClockKind = "system"
+    clock_start: datetime | None = None  # where a virtual clock starts (MGM_CLOCK_START); None = now
     subscriber_badges: frozenset[str] = frozenset({"subscriber", "founder"})
     max_body_bytes: int = 64 * 1024
     plugins: frozenset[str] | None = None  # allow-list of entry-point names; None = all
@@ -213,6 +215,17 @@ class Config:
         def names(name: str) -> frozenset[str]:
             return frozenset(n.strip() for n in text(name).split(",")) - {""}
 
+        clock_start = None
+        if text("MGM_CLOCK_START"):
+            try:
+                clock_start = datetime.fromisoformat(text("MGM_CLOCK_START").replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ConfigError(
+                    "MGM_CLOCK_START must be an ISO-8601 instant, e.g. 2026-11-24T12:01:00Z"
+                ) from exc
+            if clock_start.tzinfo is None:
+                raise ConfigError("MGM_CLOCK_START needs a zone: end it with Z or an offset like +00:00")
+
         config = cls(
             env=choice("MGM_ENV", ("development", "production"), "development"),  # type: ignore[arg-type]
             database_url=optional("MGM_DATABASE_URL"),
@@ -232,6 +245,7 @@ class Config:
                 text("MGM_DESKTOP_RATE_LIMIT", "600/60"), "MGM_DESKTOP_RATE_LIMIT"
             ),
             clock=choice("MGM_CLOCK", ("system", "virtual"), "system"),  # type: ignore[arg-type]
+            clock_start=clock_start,
             subscriber_badges=badges,
             max_body_bytes=max_body,
             helix_timeout_seconds=helix_timeout,

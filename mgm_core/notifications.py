@@ -1,9 +1,11 @@
 """After-commit work: reward-sent notifications through the outbox, and transition observers.
 
 Every channel gets one outbox row in the transaction that commits ``Sent``.
-:meth:`Notifier.deliver` claims rows (atomically, so a row is delivered at
-most once across requests, processes and restarts) and calls the channels;
-a failed delivery is recorded and logged, never raised to the caller.
+:meth:`Notifier.deliver` claims rows (atomically, with a lease) and calls the
+channels; a failed delivery is recorded and logged, never raised to the
+caller. :meth:`Notifier.recover` takes rows whose lease ran out (their
+process died mid-attempt): an idempotent channel's is delivered again with the
+same delivery id, any other's becomes ``uncertain`` — never silently lost.
 """
 
 from __future__ import annotations
@@ -54,12 +56,41 @@ class Notifier:
         """Tell every ``mgm_payout_transition`` observer about a committed change."""
         await call_all(self.plugins.hook.mgm_payout_transition, transition=transition, context=self.context)
 
+    @property
+    def idempotent_channels(self) -> list[str]:
+        return [
+            name for name, channel in self.channels.items() if getattr(channel, "idempotent", False) is True
+        ]
+
     async def deliver(self, payout_id: uuid.UUID | None = None) -> None:
         """Claim and deliver pending outbox rows: one payout's, or all of them (the sweeper)."""
         claimed = await outbox.claim(
             self.database, self.channels, self.context.clock.now(), self.instance, payout_id
         )
         await asyncio.gather(*(self._deliver_one(delivery) for delivery in claimed))
+
+    async def recover(self) -> None:
+        """Take deliveries whose lease expired: redeliver idempotent ones, mark the rest uncertain."""
+        again, settled = await outbox.recover_expired(
+            self.database, self.channels, self.idempotent_channels, self.context.clock.now(), self.instance
+        )
+        for delivery in settled:
+            fields = {"payout_id": str(delivery.payout_id), "channel": delivery.channel}
+            log.warning(
+                "notification lease expired",
+                extra={**fields, "status": delivery.status, "attempts": delivery.attempts},
+            )
+        for delivery in again:
+            log.info(
+                "notification lease expired; redelivering",
+                extra={"payout_id": str(delivery.payout_id), "channel": delivery.channel},
+            )
+        await asyncio.gather(*(self._deliver_one(delivery) for delivery in again))
+
+    async def sweep(self) -> None:
+        """Expired leases first, then rows nobody claimed (start-up and the hourly sweep)."""
+        await self.recover()
+        await self.deliver()
 
     async def _deliver_one(self, delivery: outbox.Delivery) -> None:
         channel = self.channels[delivery.channel]
@@ -74,6 +105,7 @@ class Notifier:
             character_name=payout.character_name,
             gold_amount=payout.gold_amount,
             message=reward_sent_announcement(payout.character_name),
+            delivery_id=str(delivery.delivery_id or ""),
         )
         status, detail = "delivered", None
         try:

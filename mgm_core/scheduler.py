@@ -46,6 +46,7 @@ class RouletteScheduler:
         *,
         observe: Callable[[Transition], Awaitable[None]] | None = None,
         sweep_outbox: Callable[[], Awaitable[None]] | None = None,
+        recover_outbox: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -53,6 +54,7 @@ class RouletteScheduler:
         self.instance = uuid.uuid4().hex[:12]
         self._observe = observe
         self._sweep_outbox = sweep_outbox
+        self._recover_outbox = recover_outbox
         self._next_sweep: datetime | None = None
         self._lock = asyncio.Lock()
         self.draws = 0  # cycles this instance drew (observability, and proof of single draws)
@@ -83,6 +85,9 @@ class RouletteScheduler:
             if self._next_sweep is None or now >= self._next_sweep:
                 report.expired = await self.sweep(now)
                 self._next_sweep = now + SWEEP_INTERVAL
+            elif self._recover_outbox is not None:
+                # Expired outbox leases are looked at every tick (at least every 5 min), not hourly.
+                await self._recover_outbox()
             return report
 
     async def sweep(self, now: datetime) -> list[Transition]:

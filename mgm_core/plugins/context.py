@@ -59,6 +59,9 @@ class RewardSentNotification:
     character_name: str
     gold_amount: int
     message: str  # the exact Russian announcement line
+    # Stable across redeliveries of this payout to this channel: an idempotent
+    # channel deduplicates on it (e.g. an ``Idempotency-Key`` header).
+    delivery_id: str = ""
 
 
 @runtime_checkable
@@ -68,7 +71,11 @@ class NotificationChannel(Protocol):
     ``name`` is stable and unique: the outbox keeps one delivery per payout and
     channel name. ``deliver`` raises :class:`DeliveryFailed` (or anything else)
     when the notification did not get through; it is never called twice for
-    the same payout.
+    the same payout — unless the channel declares ``idempotent = True``: then a
+    delivery whose process died mid-attempt is made again with the same
+    ``notification.delivery_id``, which the channel must deduplicate on. A
+    channel that is not idempotent gets such a delivery marked ``uncertain``
+    for an operator instead (docs/plugins.md, "Delivery guarantees").
     """
 
     name: str

@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from mgm_core.db.migrate import migrate
+from mgm_core.store.outage import OUTAGE_ERRORS, DatabaseUnavailable
+
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class Database:
@@ -24,7 +27,11 @@ class Database:
             await migrate(conn)
         finally:
             await conn.close()
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        # A refused or hanging server fails a (re)connect within the timeout instead of
+        # holding the request; the pool replaces dead connections on the next acquire.
+        pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_SECONDS
+        )
         return cls(pool)
 
     async def close(self) -> None:
@@ -32,18 +39,28 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection inside one READ COMMITTED transaction, committed on success."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+        """A connection inside one READ COMMITTED transaction, committed on success.
+
+        Raises :class:`DatabaseUnavailable` when the database cannot be reached or
+        the connection dies (the transaction is then not committed).
+        """
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+        except OUTAGE_ERRORS as exc:
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn:
-            yield conn
+        try:
+            async with self.pool.acquire() as conn:
+                yield conn
+        except OUTAGE_ERRORS as exc:
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     async def ping(self) -> bool:
         try:
             async with self.pool.acquire(timeout=2) as conn:
                 return await conn.fetchval("SELECT 1", timeout=2) == 1
-        except (OSError, asyncpg.PostgresError, TimeoutError):
+        except (*OUTAGE_ERRORS, asyncpg.PostgresError):
             return False

@@ -25,6 +25,7 @@ from mgm_core.store.database import Database
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
 from mgm_core.web.errors import error_middleware
+from mgm_core.web.outage import read_retry_middleware
 from mgm_core.web.router import CaseInsensitiveRouter
 from mgm_core.web.routes import ROUTES, add_routes
 
@@ -45,15 +46,17 @@ def create_app(
     registered after the ``mgm`` entry points (tests' inline plugins).
     """
     if clock is None:
-        # A served EBS with MGM_CLOCK=virtual starts its virtual time at the machine's time.
-        clock = VirtualClock(SystemClock().now()) if config.virtual_clock else SystemClock()
+        # A served EBS with MGM_CLOCK=virtual starts its virtual time at MGM_CLOCK_START, else
+        # at the machine's time (said explicitly: a virtual clock has no default start).
+        start = config.clock_start or SystemClock().now()
+        clock = VirtualClock(start) if config.virtual_clock else SystemClock()
     with warnings.catch_warnings():
         # aiohttp marks a custom router as deprecated but still supports it; it is
         # how paths stay case-insensitive for the seed's clients.
         warnings.simplefilter("ignore", DeprecationWarning)
         app = web.Application(
             router=CaseInsensitiveRouter(),
-            middlewares=[error_middleware, access_middleware],
+            middlewares=[error_middleware, access_middleware, read_retry_middleware],
             client_max_size=config.max_body_bytes,
         )
     app[keys.CONFIG] = config
@@ -96,8 +99,9 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
         notifier = Notifier(app[keys.DATABASE], manager, context, channels, uuid.uuid4().hex[:12])
         app[keys.NOTIFIER] = notifier
         log.info("notification channels", extra={"channels": sorted(channels)})
-        # Rows a crashed process committed but never claimed are delivered now.
-        await notifier.deliver()
+        # Rows a crashed process committed but never claimed are delivered now, and
+        # leases it held that ran out are resolved (redelivered or marked uncertain).
+        await notifier.sweep()
         yield
 
 
@@ -108,7 +112,8 @@ async def _scheduler(app: web.Application) -> AsyncIterator[None]:
         app[keys.CLOCK],
         app[keys.RNG],
         observe=notifier.observe,
-        sweep_outbox=notifier.deliver,
+        sweep_outbox=notifier.sweep,
+        recover_outbox=notifier.recover,
     )
     app[keys.SCHEDULER] = scheduler
     task = asyncio.create_task(scheduler.run(), name="mgm-roulette-scheduler")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mgm_core.domain.payouts import Payout, PayoutEvent
+from mgm_core.store.outbox import Delivery
 from mgm_core.web.wire import iso
 
 
@@ -41,4 +42,14 @@ def event_dto(event: PayoutEvent) -> dict[str, Any]:
         "toStatus": event.to_status.value if event.to_status else None,
         "data": event.data,
         "occurredAt": iso(event.occurred_at),
+    }
+
+
+def delivery_dto(delivery: Delivery) -> dict[str, Any]:
+    """One notification channel's outbox row: ``uncertain`` asks an operator to decide."""
+    return {
+        "channel": delivery.channel,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "detail": delivery.detail,
     }

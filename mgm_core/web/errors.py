@@ -7,7 +7,9 @@ import logging
 from aiohttp import web
 
 from mgm_core.errors import ErrorCode, Refusal
+from mgm_core.store.outage import is_outage
 from mgm_core.web.access import Handler
+from mgm_core.web.outage import outage_refusal
 from mgm_core.web.wire import json_response
 
 log = logging.getLogger("mgm_core.web")
@@ -38,9 +40,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         code, message = _BY_STATUS.get(exc.status, (None, exc.reason))
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        if exc.status == 405:
+            from mgm_core.web.routes import allowed_methods  # the route table, not the router's merge
+
+            headers = (
+                {"Allow": ",".join(allowed_methods(request.path))}
+                if allowed_methods(request.path)
+                else headers
+            )
         body = {"code": code.value if code else f"http_{exc.status}", "message": message, "details": {}}
         return json_response(body, status=exc.status, headers=headers)
-    except Exception:
+    except Exception as error:
+        if is_outage(error):
+            return refusal_response(outage_refusal(request, error))
         log.exception("unhandled error", extra={"method": request.method, "path": request.path})
         refusal = Refusal(ErrorCode.INTERNAL_ERROR, "internal error; the server log has details")
         return refusal_response(refusal)

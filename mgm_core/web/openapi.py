@@ -79,7 +79,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["characterName", "enrollmentRequestId"],
         "properties": {
-            "characterName": {**_STR, "description": "2-12 Latin or Cyrillic letters"},
+            "characterName": {**_STR, "minLength": 1, "description": "2-12 Latin or Cyrillic letters"},
             "enrollmentRequestId": {**_STR, "maxLength": 128},
         },
     },
@@ -153,14 +153,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "status": {
                 "description": "A status name in any letter case, or its ordinal (Pending 0 ... Expired 5)",
-                "type": ["string", "integer"],
+                "oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "integer", "minimum": 0, "maximum": len(PAYOUT_STATUSES) - 1},
+                ],
             }
         },
     },
     "AcceptanceRequest": {
         "type": "object",
         "required": ["characterName"],
-        "properties": {"characterName": _STR},
+        "properties": {"characterName": {**_STR, "minLength": 1, "maxLength": 256}},
     },
     "Candidate": {
         "type": "object",
@@ -178,7 +181,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "schemaVersion": {"type": "integer", "const": 1},
             "spinCycleId": _UUID,
-            "characterName": _STR,
+            "characterName": {**_STR, "minLength": 1, "maxLength": 256},
             "online": {"type": "boolean"},
             "capturedAt": _TIME,
         },
@@ -191,12 +194,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "payout": {"oneOf": [{"$ref": "#/components/schemas/PayoutDto"}, {"type": "null"}]},
         },
     },
-    "HarnessRequest": {"type": "object", "required": ["twitchUserId"], "properties": {"twitchUserId": _STR}},
+    "HarnessRequest": {
+        "type": "object",
+        "required": ["twitchUserId"],
+        "properties": {"twitchUserId": {**_STR, "minLength": 1}},
+    },
     "HarnessResult": {"type": "object", "properties": {"payoutId": _UUID, "characterName": _STR}},
     "ClockMove": {
         "type": "object",
         "description": "Exactly one of advanceSeconds or setUtc",
         "properties": {"advanceSeconds": {"type": "number", "minimum": 0}, "setUtc": _TIME},
+        "oneOf": [{"required": ["advanceSeconds"]}, {"required": ["setUtc"]}],
     },
     "ClockMoved": {
         "type": "object",
@@ -207,6 +215,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+# Routes that answer without the database (liveness, service info, this document).
+_NO_DATABASE = frozenset({"/", "/health", "/api/version", "/openapi.json"})
 
 
 def _operation_id(method: str, path: str) -> str:
@@ -229,6 +241,12 @@ def build(routes: Iterable[Any]) -> dict[str, Any]:
         for status in route.errors:
             responses[str(status)] = {
                 "description": _STATUS_TEXT.get(status, str(status)),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
+            }
+        if route.path not in _NO_DATABASE:  # the database is gone: 503 + Retry-After
+            responses["503"] = {
+                "description": _STATUS_TEXT[503],
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
             }
         operation: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -188,6 +189,25 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 403, 404),
     ),
 )
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the route table serves at ``path`` (lower-cased); a literal route beats a template.
+
+    aiohttp's own ``Allow`` would merge ``POST /api/payouts/claim`` with the
+    ``GET /api/payouts/{id}`` template that also matches it.
+    """
+    path = path.lower()
+    methods = {r.method for r in ROUTES if r.path == path}
+    if not methods:
+        methods = {r.method for r in ROUTES if "{" in r.path and _template(r.path).fullmatch(path)}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path)))
 
 
 def add_routes(app: web.Application) -> None:

@@ -52,6 +52,11 @@ class SimulatorSettings:
     auto_send_mail: bool = field(default=False, metadata={"name": "AutoSendMail"})
     mailbox_open: bool = field(default=True, metadata={"name": "MailboxOpen"})
     roster: tuple[str, ...] = field(default=(), metadata={"name": "Roster"})
+    # The seed's diagnostics file: when on, the simulator's log lines also go there.
+    write_diagnostics_to_file: bool = field(default=False, metadata={"name": "WriteDiagnosticsToFile"})
+    diagnostics_log_path: Path = field(default=Path("WoWMock.log"), metadata={"name": "DiagnosticsLogPath"})
+    # ``Section:Key=value`` arguments the simulator cannot honour (the caller warns about them).
+    ignored: tuple[str, ...] = field(default=(), compare=False, metadata={"name": None})
     # Stamps chat-log lines and /who times; frozen by MGM_MOCK_NOW like the other stand-ins.
     clock: Clock = field(default_factory=SystemClock, repr=False, compare=False, metadata={"name": None})
 
@@ -91,13 +96,19 @@ class SimulatorSettings:
                 key = _field_for(name[len(ENV_PREFIX) :])
                 if key:
                     values[key] = _convert(key, raw)
+        ignored: list[str] = []
         for arg in argv:
             match = re.fullmatch(r"(?:--)?(?:MockSettings:)?([\w-]+)=(.*)", arg, re.IGNORECASE | re.DOTALL)
             key = _field_for(match[1]) if match else None
             if match is None or key is None:
+                # An ASP.NET-style ``Section:Key=value`` (the seed's launcher passes such
+                # settings) is configuration we cannot honour: ignored with a warning.
+                if re.fullmatch(r"\w+(?::\w+)+=.*", arg, re.DOTALL):
+                    ignored.append(arg.split("=", 1)[0])
+                    continue
                 raise SettingsError(f"unknown argument {arg!r}; expected Key=value, e.g. ApiPort=5001")
             values[key] = _convert(key, match[2])
-        return cls(**values)
+        return cls(**values, ignored=tuple(ignored))
 
 
 def _named_fields() -> list[dataclasses.Field[Any]]:

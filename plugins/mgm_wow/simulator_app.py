@@ -24,6 +24,7 @@ from aiohttp import web
 
 from mgm_core.clock import Clock
 from mgm_core.serving import ListenError, serve_until_signalled
+from mgm_wow import diagnostics
 from mgm_wow.run_lines import MAX_LINE_BYTES, line_bytes
 from mgm_wow.settings import SettingsError, SimulatorSettings
 from mgm_wow.simulator import (
@@ -65,6 +66,7 @@ def create_app(
         await simulator.close()
 
     app.cleanup_ctx.append(simulator_context)
+    diagnostics.install(app, settings)
     add_routes(app)
     return app
 
@@ -484,6 +486,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             settings = settings.with_overrides(**overrides)
     except SettingsError as exc:
         parser.error(str(exc))
+
+    for key in settings.ignored:
+        print(f"{parser.prog}: warning: setting {key} is not supported; ignored", file=sys.stderr, flush=True)
 
     def started(port: int) -> None:
         print(

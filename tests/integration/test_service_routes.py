@@ -132,3 +132,22 @@ def test_readiness_is_503_json_when_the_database_is_gone(ebs, database_url, pg_t
     assert answer.status_code == 503
     assert answer.json()["code"] == "service_unavailable"
     assert ebs.http.get("/health").status_code == 200  # liveness does not depend on the database
+
+
+def test_allow_names_only_the_methods_of_the_path_itself(ebs):
+    answer = ebs.http.request("OPTIONS", "/api/payouts/claim")
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "POST"  # not GET/HEAD of the /api/payouts/{id} template
+    payout = "/api/payouts/8d0e8c6e-1111-4222-8333-944445555666"
+    assert ebs.http.request("DELETE", payout).headers["Allow"] == "GET,HEAD"
+
+
+def test_openapi_states_the_constraints_handlers_enforce(ebs):
+    document = ebs.http.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert schemas["ClaimRequest"]["properties"]["characterName"]["minLength"] == 1
+    assert schemas["HarnessRequest"]["properties"]["twitchUserId"]["minLength"] == 1
+    assert schemas["ClockMove"]["oneOf"] == [{"required": ["advanceSeconds"]}, {"required": ["setUtc"]}]
+    pending = document["paths"]["/api/payouts/pending"]["get"]["responses"]
+    assert "Retry-After" in pending["503"]["headers"]
+    assert "503" not in document["paths"]["/health"]["get"]["responses"]

@@ -106,3 +106,33 @@ def test_mgm_mock_now_freezes_the_clock(monkeypatch):
     assert settings.clock.now() == datetime(2025, 11, 24, 3, 41, 7, tzinfo=UTC)
     with pytest.raises(SettingsError, match="MGM_MOCK_NOW"):
         SimulatorSettings.load({"MGM_MOCK_NOW": "tomorrow"})
+
+
+def test_seed_diagnostics_settings_are_read():
+    settings = SimulatorSettings.load(
+        {}, ["MockSettings:WriteDiagnosticsToFile=true", "MockSettings:DiagnosticsLogPath=a/WoWMock.log"]
+    )
+    assert settings.write_diagnostics_to_file is True
+    assert settings.diagnostics_log_path == Path("a/WoWMock.log")
+    assert settings.ignored == ()
+    assert SimulatorSettings.load(
+        {"WOWMOCK_MockSettings__WriteDiagnosticsToFile": "true"}
+    ).write_diagnostics_to_file
+
+
+def test_unknown_section_settings_are_ignored_not_fatal():
+    settings = SimulatorSettings.load({}, ["MockSettings:SomethingNew=1", "Logging:LogLevel:Default=Debug"])
+    assert settings.ignored == ("MockSettings:SomethingNew", "Logging:LogLevel:Default")
+
+
+def test_unknown_setting_warns_on_one_line(tmp_path, capsys, monkeypatch):
+    from mgm_wow import simulator_app
+
+    async def no_serving(*args, **kwargs):
+        return None
+
+    monkeypatch.setattr(simulator_app, "serve_until_signalled", no_serving)
+    code = simulator_app.main(["--port", "0", f"LogFilePath={tmp_path / 'x.txt'}", "MockSettings:Nope=1"], {})
+    assert code == 0
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "MockSettings:Nope" in line]
+    assert "not supported" in line

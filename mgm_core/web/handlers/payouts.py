@@ -6,10 +6,10 @@ from aiohttp import web
 
 from mgm_core.domain.payouts import PayoutStatus
 from mgm_core.errors import ErrorCode, Refusal
-from mgm_core.store import payouts
+from mgm_core.store import outbox, payouts
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
-from mgm_core.web.dto import event_dto, payout_detail_dto, payout_dto
+from mgm_core.web.dto import delivery_dto, event_dto, payout_detail_dto, payout_dto
 from mgm_core.web.handlers.pool import viewer_of
 from mgm_core.web.wire import json_response, parse_uuid_path, read_body
 
@@ -38,11 +38,15 @@ async def my_last(request: web.Request) -> web.Response:
 @access(Access.DESKTOP)
 async def get_payout(request: web.Request) -> web.Response:
     payout_id = parse_uuid_path(request)
-    async with request.app[keys.DATABASE].connection() as conn:
+    database = request.app[keys.DATABASE]
+    async with database.connection() as conn:
         payout = await payouts.get(conn, payout_id)
     if payout is None:
         raise _not_found()
-    return json_response(payout_detail_dto(payout))
+    deliveries = await outbox.deliveries_of(database, payout_id)
+    return json_response(
+        {**payout_detail_dto(payout), "notifications": [delivery_dto(d) for d in deliveries]}
+    )
 
 
 @access(Access.DESKTOP)

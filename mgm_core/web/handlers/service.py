@@ -6,6 +6,7 @@ from aiohttp import web
 
 from mgm_core import SERVICE_NAME, __version__
 from mgm_core.errors import ErrorCode, Refusal
+from mgm_core.store.outage import RETRY_AFTER_SECONDS
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
 from mgm_core.web.wire import json_response
@@ -24,7 +25,12 @@ async def health(request: web.Request) -> web.Response:
 @access(Access.PUBLIC)
 async def ready(request: web.Request) -> web.Response:
     if not await request.app[keys.DATABASE].ping():
-        raise Refusal(ErrorCode.SERVICE_UNAVAILABLE, "the database does not answer", {"database": "down"})
+        raise Refusal(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "the database does not answer",
+            {"database": "down"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return json_response({"status": "ready", "component": SERVICE_NAME, "database": "ok"})
 
 

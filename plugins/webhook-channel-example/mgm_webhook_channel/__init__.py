@@ -5,6 +5,10 @@ Configured by environment variables:
 * ``MGM_WEBHOOK_URL`` — where to POST (a Discord webhook URL, or any endpoint
   accepting the same JSON). Unset: the plugin provides no channel.
 * ``MGM_WEBHOOK_TIMEOUT_SECONDS`` — per request (default 5).
+* ``MGM_WEBHOOK_IDEMPOTENT`` — ``true`` (default) when the receiver deduplicates
+  on the ``Idempotency-Key`` header: a delivery whose EBS died mid-attempt is
+  then sent again with the same key. ``false`` for a receiver that cannot (a
+  plain Discord webhook): such a delivery becomes ``uncertain`` for an operator.
 
 The body is Discord's execute-webhook shape: ``content`` is the exact Russian
 announcement, ``username`` names the bot, and ``allowed_mentions`` is empty so a
@@ -32,9 +36,15 @@ class WebhookChannel:
 
     name = CHANNEL_NAME
 
-    def __init__(self, url: str, timeout_seconds: float = 5.0) -> None:
+    def __init__(self, url: str, timeout_seconds: float = 5.0, *, idempotent: bool = True) -> None:
         self.url = url
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.idempotent = idempotent  # the outbox redelivers after a crash only when True
+
+    @staticmethod
+    def headers(notification: RewardSentNotification) -> dict[str, str]:
+        """The stable delivery id, the same on every redelivery of this payout."""
+        return {"Idempotency-Key": notification.delivery_id} if notification.delivery_id else {}
 
     def body(self, notification: RewardSentNotification) -> dict[str, object]:
         return {
@@ -49,7 +59,10 @@ class WebhookChannel:
         for attempt in (1, 2):
             try:
                 async with context.http.post(
-                    self.url, json=self.body(notification), timeout=self.timeout
+                    self.url,
+                    json=self.body(notification),
+                    headers=self.headers(notification),
+                    timeout=self.timeout,
                 ) as answer:
                     if 200 <= answer.status < 300:
                         return
@@ -76,4 +89,10 @@ def mgm_notification_channels(context: PluginContext) -> list[WebhookChannel] | 
     if not url:
         return None
     timeout = float(os.environ.get("MGM_WEBHOOK_TIMEOUT_SECONDS", "5") or 5)
-    return [WebhookChannel(url, timeout)]
+    idempotent = os.environ.get("MGM_WEBHOOK_IDEMPOTENT", "true").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
+    return [WebhookChannel(url, timeout, idempotent=idempotent)]
