@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
 from mgm_core.db.migrate import migrate
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool without asyncpg's reset round trip.
+
+    asyncpg still rolls back a transaction left open before calling this. The
+    default reset (``RESET ALL``, ``UNLISTEN *``, advisory unlock, ``CLOSE ALL``)
+    undoes session state this package never creates on pooled connections (no
+    ``SET``, ``LISTEN``, session advisory lock or cursor outside a transaction;
+    migrations use their own connection), and costs one round trip per request.
+    """
 
 
 class Database:
@@ -24,7 +36,7 @@ class Database:
             await migrate(conn)
         finally:
             await conn.close()
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
         return cls(pool)
 
     async def close(self) -> None:
@@ -40,6 +52,15 @@ class Database:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.pool.acquire() as conn:
             yield conn
+
+    async def fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        """One statement in its own implicit transaction: one round trip, no BEGIN/COMMIT."""
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(sql, *args)
 
     async def ping(self) -> bool:
         try:
