@@ -21,6 +21,7 @@ from mgm_core.notifications import Notifier, channels_by_name
 from mgm_core.plugins.context import PluginContext
 from mgm_core.plugins.manager import call_all, create_plugin_manager
 from mgm_core.scheduler import RouletteScheduler
+from mgm_core.security.token_cache import VerifiedTokens
 from mgm_core.store.database import Database
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
@@ -59,6 +60,7 @@ def create_app(
     app[keys.CLOCK] = clock
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
+    app[keys.VERIFIED_TOKENS] = VerifiedTokens(config.extension_key)
     app[keys.OPENAPI] = openapi.build(ROUTES)
     add_routes(app)
     app[keys.RNG] = rng or random.SystemRandom()

@@ -14,6 +14,7 @@ from mgm_core.plugins.context import PluginContext
 from mgm_core.plugins.manager import PluginManager
 from mgm_core.scheduler import RouletteScheduler
 from mgm_core.security.extension_jwt import ExtensionIdentity
+from mgm_core.security.token_cache import VerifiedTokens
 from mgm_core.store.database import Database
 
 CONFIG = web.AppKey("config", Config)
@@ -27,5 +28,6 @@ SCHEDULER = web.AppKey("scheduler", RouletteScheduler)
 PLUGINS = web.AppKey("plugins", PluginManager)
 PLUGIN_CONTEXT = web.AppKey("plugin_context", PluginContext)
 NOTIFIER = web.AppKey("notifier", Notifier)
+VERIFIED_TOKENS = web.AppKey("verified_tokens", VerifiedTokens)
 
 EXTENSION_IDENTITY = web.RequestKey("extension_identity", ExtensionIdentity)
