@@ -9,6 +9,7 @@ import random
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -22,7 +23,9 @@ from mgm_core.plugins.context import PluginContext
 from mgm_core.plugins.manager import call_all, create_plugin_manager
 from mgm_core.scheduler import RouletteScheduler
 from mgm_core.security.token_cache import VerifiedTokens
+from mgm_core.store import roulette as roulette_store
 from mgm_core.store.database import Database
+from mgm_core.store.shared_reads import SharedReads
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
 from mgm_core.web.errors import error_middleware
@@ -80,6 +83,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     async with embedded_database(config) as dsn:
         database = await Database.open(dsn)
         app[keys.DATABASE] = database
+        app[keys.STATE_READS] = SharedReads(partial(roulette_store.pool_and_cycle, database))
         try:
             yield
         finally:

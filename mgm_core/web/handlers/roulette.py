@@ -40,7 +40,8 @@ async def state(request: web.Request) -> web.Response:
     now = request.app[keys.CLOCK].now()
     start = roulette.cycle_start(now)
     database = request.app[keys.DATABASE]
-    pool_size, cycle = await roulette_store.pool_and_cycle(database, start)  # one round trip
+    # One round trip, shared with the requests that arrived while the last one ran.
+    pool_size, cycle = await request.app[keys.STATE_READS].read(start)
     if cycle is None and pool_size > 0:  # once per cycle: create it so its id can be shown
         async with database.transaction() as conn:
             cycle = await roulette_store.ensure_cycle(conn, start)
