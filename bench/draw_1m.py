@@ -152,9 +152,7 @@ def main() -> None:
         )
         print(f"ORDER BY random() LIMIT 1:   median {naive_median:.1f} ms over {len(naive)} queries")
         fold_ms = asyncio.run(fold(dsn, args.rows, FOLD_ROWS))
-        print(
-            f"slot assignment of {FOLD_ROWS:,} new rows at {args.rows:,} (the draw's fold): {fold_ms:.1f} ms"
-        )
+        print(f"slot assignment of {FOLD_ROWS:,} new rows at {args.rows:,} (the fold): {fold_ms:.1f} ms")
         print(
             f"draw {fast_median:.3f} ms vs ORDER BY random() {naive_median:.1f} ms:"
             f" {naive_median / fast_median:,.0f}x faster (median over one run)"
