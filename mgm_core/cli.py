@@ -18,7 +18,7 @@ COMMANDS_GROUP = "mgm.cli"
 
 def _serve(args: argparse.Namespace) -> int:
     from mgm_core import logs
-    from mgm_core.serving import serve_until_signalled
+    from mgm_core.serving import event_loop_factory, serve_until_signalled
     from mgm_core.web.app import create_app
 
     try:
@@ -36,7 +36,9 @@ def _serve(args: argparse.Namespace) -> int:
         log.info("EBS listening", extra={"url": f"http://{config.host}:{port}"})
 
     try:
-        asyncio.run(serve_until_signalled(create_app(config), config.host, config.port, on_started=started))
+        app = create_app(config)
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve_until_signalled(app, config.host, config.port, on_started=started))
     except KeyboardInterrupt:
         return 0
     except Exception as exc:  # start-up failures: say what failed, without a traceback

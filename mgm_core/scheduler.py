@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from mgm_core.clock import Clock
 from mgm_core.domain import roulette
 from mgm_core.domain.payouts import EXPIRY_AGE, Transition
-from mgm_core.store import payouts
+from mgm_core.store import payouts, pool
 from mgm_core.store import roulette as roulette_store
 from mgm_core.store.database import Database
 
@@ -66,7 +66,12 @@ class RouletteScheduler:
             start = roulette.cycle_start(now)
             report = TickReport()
             async with self.database.transaction() as conn:
-                if await conn.fetchval("SELECT size FROM pool_state WHERE singleton") > 0:
+                # Fold new enrollments into dense slots unless another replica is at it.
+                size = await pool.try_lock(conn)
+                if size is not None:
+                    await pool.assign_slots(conn, size)
+            async with self.database.transaction() as conn:
+                if await pool.participants(conn) > 0:
                     await roulette_store.ensure_cycle(conn, start)
             if now >= roulette.draw_at(start):
                 async with self.database.transaction() as conn:

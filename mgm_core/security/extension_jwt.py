@@ -7,6 +7,7 @@ five-minute skew, so token lifetime is testable without sleeping.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,15 +40,12 @@ def _unauthorized(message: str) -> Refusal:
     return Refusal(ErrorCode.UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def validate(
-    token: str,
-    key: bytes,
-    now: datetime,
-    *,
-    client_id: str = "",
-    channel_id: str = "",
-) -> ExtensionIdentity:
-    """Return the caller's identity, or raise ``401 unauthorized``."""
+def verified_claims(token: str, key: bytes) -> dict[str, Any]:
+    """The token's claims once its header and HS256 signature hold, else ``401``.
+
+    This depends only on ``token`` and ``key``, so its result may be cached;
+    the time and audience checks of :func:`identity_from` may not.
+    """
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -71,7 +69,29 @@ def validate(
         raise _unauthorized("Bearer token has no exp claim") from exc
     except jwt.PyJWTError as exc:
         raise _unauthorized("Bearer token signature is not valid") from exc
+    return claims
 
+
+def validate(
+    token: str,
+    key: bytes,
+    now: datetime,
+    *,
+    client_id: str = "",
+    channel_id: str = "",
+) -> ExtensionIdentity:
+    """Return the caller's identity, or raise ``401 unauthorized``."""
+    return identity_from(verified_claims(token, key), now, client_id=client_id, channel_id=channel_id)
+
+
+def identity_from(
+    claims: Mapping[str, Any],
+    now: datetime,
+    *,
+    client_id: str = "",
+    channel_id: str = "",
+) -> ExtensionIdentity:
+    """Check verified claims against ``now``, the audience and the channel; the caller's identity."""
     stamp = now.timestamp()
     skew = CLOCK_SKEW.total_seconds()
     exp = claims.get("exp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
@@ -11,6 +12,17 @@ from mgm_core.db.migrate import migrate
 from mgm_core.store.outage import OUTAGE_ERRORS, DatabaseUnavailable
 
 CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool without asyncpg's reset round trip.
+
+    asyncpg still rolls back a transaction left open before calling this. The
+    default reset (``RESET ALL``, ``UNLISTEN *``, advisory unlock, ``CLOSE ALL``)
+    undoes session state this package never creates on pooled connections (no
+    ``SET``, ``LISTEN``, session advisory lock or cursor outside a transaction;
+    migrations use their own connection), and costs one round trip per request.
+    """
 
 
 class Database:
@@ -30,7 +42,11 @@ class Database:
         # A refused or hanging server fails a (re)connect within the timeout instead of
         # holding the request; the pool replaces dead connections on the next acquire.
         pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_SECONDS
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            reset=_keep_session,
         )
         return cls(pool)
 
@@ -57,6 +73,15 @@ class Database:
                 yield conn
         except OUTAGE_ERRORS as exc:
             raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        """One statement in its own implicit transaction: one round trip, no BEGIN/COMMIT."""
+        async with self.connection() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        async with self.connection() as conn:
+            return await conn.fetchval(sql, *args)
 
     async def ping(self) -> bool:
         try:

@@ -16,6 +16,8 @@ from mgm_core.domain import roulette
 from mgm_core.domain.economics import GOLD_PER_WIN, LIFETIME_CAP_GOLD
 from mgm_core.domain.pool import PoolEntry
 from mgm_core.domain.roulette import SpinCycle
+from mgm_core.store import pool
+from mgm_core.store.database import Database
 
 _CYCLE_COLUMNS = (
     "id, cycle_start, verification_deadline, drawn_at, drawn_by, candidate_twitch_user_id,"
@@ -71,6 +73,19 @@ async def cycle_by_id(
     )
 
 
+async def pool_and_cycle(db: Database, start: datetime) -> tuple[int, SpinCycle | None]:
+    """The participant count and the cycle starting at ``start``, in one statement (``/state``)."""
+    row = await db.fetchrow(
+        f"SELECT {pool.PARTICIPANTS_SQL} AS participants, {_CYCLE_COLUMNS}"
+        " FROM (SELECT 1) AS one LEFT JOIN spin_cycles ON cycle_start = $1",
+        start,
+    )
+    assert row is not None
+    fields = dict(row)
+    participants: int = fields.pop("participants")
+    return participants, (SpinCycle(**fields) if fields["id"] is not None else None)
+
+
 async def waiting_candidate(conn: asyncpg.Connection, now: datetime) -> SpinCycle | None:
     """The oldest cycle whose drawn candidate still awaits a report before its deadline."""
     return _cycle(
@@ -105,7 +120,8 @@ async def pick_eligible(conn: asyncpg.Connection, rng: random.Random) -> PoolEnt
 
     Each attempt is one random slot and two indexed lookups, so the draw costs
     O(log n) in the pool size; rejection keeps it uniform over eligible rows.
-    The pool lock must be held (slots must not move meanwhile).
+    The pool lock must be held (slots must not move meanwhile), and
+    :func:`pool.assign_slots` run under it, so every committed row has a slot.
     """
     size: int = await conn.fetchval("SELECT size FROM pool_state WHERE singleton")
     if size == 0:
@@ -136,7 +152,8 @@ async def draw(
     cycle = await cycle_starting(conn, start, for_update=True)
     if cycle is None or cycle.drawn_at is not None:
         return None
-    await conn.fetchval("SELECT size FROM pool_state WHERE singleton FOR SHARE")
+    # Under the pool lock, rows enrolled since the last fold get their dense slots first.
+    await pool.assign_slots(conn, await pool.lock(conn))
     entry = await pick_eligible(conn, rng)
     row = await conn.fetchrow(
         f"""

@@ -72,9 +72,8 @@ def _check_api_key(request: web.Request) -> None:
 
 def _authenticate_extension(request: web.Request, *, need_user: bool) -> str:
     config = request.app[keys.CONFIG]
-    identity = extension_jwt.validate(
-        _bearer_token(request),
-        config.extension_key(),
+    identity = extension_jwt.identity_from(
+        request.app[keys.VERIFIED_TOKENS].claims(_bearer_token(request)),
         request.app[keys.CLOCK].now(),
         client_id=config.extension_client_id,
         channel_id=config.broadcaster_id,

@@ -9,6 +9,7 @@ import random
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -21,7 +22,10 @@ from mgm_core.notifications import Notifier, channels_by_name
 from mgm_core.plugins.context import PluginContext
 from mgm_core.plugins.manager import call_all, create_plugin_manager
 from mgm_core.scheduler import RouletteScheduler
+from mgm_core.security.token_cache import VerifiedTokens
+from mgm_core.store import roulette as roulette_store
 from mgm_core.store.database import Database
+from mgm_core.store.shared_reads import SharedReads
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
 from mgm_core.web.errors import error_middleware
@@ -63,6 +67,7 @@ def create_app(
     app[keys.CLOCK] = clock
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
+    app[keys.VERIFIED_TOKENS] = VerifiedTokens(config.extension_key)
     app[keys.OPENAPI] = openapi.build(ROUTES)
     add_routes(app)
     app[keys.RNG] = rng or random.SystemRandom()
@@ -82,6 +87,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     async with embedded_database(config) as dsn:
         database = await Database.open(dsn)
         app[keys.DATABASE] = database
+        app[keys.STATE_READS] = SharedReads(partial(roulette_store.pool_and_cycle, database))
         try:
             yield
         finally:

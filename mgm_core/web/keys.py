@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
 from aiohttp import web
 
 from mgm_core.clock import Clock
 from mgm_core.config import Config
 from mgm_core.domain.rate_limit import FixedWindowLimiter
+from mgm_core.domain.roulette import SpinCycle
 from mgm_core.notifications import Notifier
 from mgm_core.plugins.context import PluginContext
 from mgm_core.plugins.manager import PluginManager
 from mgm_core.scheduler import RouletteScheduler
 from mgm_core.security.extension_jwt import ExtensionIdentity
+from mgm_core.security.token_cache import VerifiedTokens
 from mgm_core.store.database import Database
+from mgm_core.store.shared_reads import SharedReads
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -27,5 +31,8 @@ SCHEDULER = web.AppKey("scheduler", RouletteScheduler)
 PLUGINS = web.AppKey("plugins", PluginManager)
 PLUGIN_CONTEXT = web.AppKey("plugin_context", PluginContext)
 NOTIFIER = web.AppKey("notifier", Notifier)
+VERIFIED_TOKENS = web.AppKey("verified_tokens", VerifiedTokens)
+# /state's (participant count, current cycle) reads, shared by concurrent requests.
+STATE_READS = web.AppKey("state_reads", SharedReads[datetime, tuple[int, SpinCycle | None]])
 
 EXTENSION_IDENTITY = web.RequestKey("extension_identity", ExtensionIdentity)

@@ -39,10 +39,11 @@ def _phase(now: datetime, cycle: SpinCycle | None, pool_size: int) -> SpinPhase:
 async def state(request: web.Request) -> web.Response:
     now = request.app[keys.CLOCK].now()
     start = roulette.cycle_start(now)
-    async with request.app[keys.DATABASE].transaction() as conn:
-        pool_size = await pool.size(conn)
-        cycle = await roulette_store.cycle_starting(conn, start)
-        if cycle is None and pool_size > 0:
+    database = request.app[keys.DATABASE]
+    # One round trip, shared with the requests that arrived while the last one ran.
+    pool_size, cycle = await request.app[keys.STATE_READS].read(start)
+    if cycle is None and pool_size > 0:  # once per cycle: create it so its id can be shown
+        async with database.transaction() as conn:
             cycle = await roulette_store.ensure_cycle(conn, start)
     phase = _phase(now, cycle, pool_size)
     return json_response(
@@ -62,7 +63,7 @@ async def candidate(request: web.Request) -> web.Response:
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].connection() as conn:
         cycle = await roulette_store.waiting_candidate(conn, now)
-        pool_size = await pool.size(conn)
+        pool_size = await pool.participants(conn)
     if cycle is None:
         raise Refusal(ErrorCode.NOT_FOUND, "no candidate is waiting for a /who report")
     return json_response(
