@@ -95,8 +95,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "sent-keeps-pool-row",
         "a Sent payout leaves the winner in the pool",
         "mgm_core/store/pool.py",
-        '"DELETE FROM pool_entries WHERE twitch_user_id = $1 RETURNING slot"',
-        '"SELECT slot FROM pool_entries WHERE twitch_user_id = $1"',
+        '"DELETE FROM pool_entries WHERE twitch_user_id = $1 RETURNING coalesce(slot, -1)"',
+        '"SELECT coalesce(slot, -1) FROM pool_entries WHERE twitch_user_id = $1"',
     ),
     Mutant(
         "verification-deadline-short",
