@@ -22,6 +22,7 @@ from mgm_core.domain import roulette
 from mgm_core.security import extension_jwt
 from mgm_core.serving import BackgroundServer
 from mgm_core.testing.health import EbsHealth
+from mgm_core.testing.http import loopback_client
 from mgm_core.testing.twitch_signing import twitch_signature, twitch_timestamp
 from mgm_core.web import keys
 from mgm_core.web.access import API_KEY_HEADER
@@ -88,7 +89,7 @@ class RunningEbs:
         except BaseException:
             self.health.detach()
             raise
-        self.http = httpx.Client(base_url=self.url, timeout=30.0)
+        self.http = loopback_client(self.url, timeout=30.0)
 
     @property
     def port(self) -> int:

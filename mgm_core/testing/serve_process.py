@@ -16,9 +16,8 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 
-import httpx
-
 from mgm_core.testing.ebs import TEST_API_KEY, TEST_EVENTSUB_SECRET
+from mgm_core.testing.http import loopback_client
 
 
 def serve_env(database_url: str, clock_start: datetime, **extra: str) -> dict[str, str]:
@@ -53,7 +52,7 @@ class ServeProcess:
         if not ready.wait(start_timeout) or not self.url:
             self.kill()
             raise RuntimeError("mgm serve did not start:\n" + "\n".join(self.log[-20:]))
-        self.http = httpx.Client(base_url=self.url, timeout=30, headers={"X-MGM-ApiKey": TEST_API_KEY})
+        self.http = loopback_client(self.url, timeout=30, headers={"X-MGM-ApiKey": TEST_API_KEY})
 
     def _read(self, ready: threading.Event) -> None:
         assert self.process.stderr is not None

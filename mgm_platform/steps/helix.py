@@ -6,12 +6,12 @@ import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from mgm_core.clock import Clock, VirtualClock
 from mgm_core.serving import BackgroundServer
+from mgm_core.testing.http import loopback_client
 from mgm_mocks import MOCKS
 from mgm_platform.steps.world import World
 
@@ -28,7 +28,7 @@ class HelixRecorder:
         settings = dataclasses.replace(service.settings_from_env({}), clock=clock)
         self._server = BackgroundServer(lambda: service.create_app(settings))
         self.url = self._server.start()
-        self.http = httpx.Client(base_url=self.url, timeout=10)
+        self.http = loopback_client(self.url, timeout=10)
 
     def fault(self, **rule: object) -> None:
         self.http.post("/api/mock/faults", json=rule).raise_for_status()
