@@ -1,4 +1,4 @@
-"""MockHelixApi (port 9053): Twitch Helix's Send Chat Message and subscription check, scriptable.
+"""MockHelixApi (port 9053): Twitch Helix's Send Chat Message and subscription checks, scriptable.
 
 Seed routes (ebs-contract.md §9): ``GET /health``, ``GET /last-request`` and
 ``POST /helix/chat/messages``. The chat route answers like real Helix
@@ -7,7 +7,9 @@ where the seed answered 204 (the seed's scripts accept both), with Helix's
 400/422 validation and, in strict mode, 401 for a missing bearer token or
 ``Client-Id``.
 
-Added: ``GET /helix/subscriptions/user`` backed by a roster, a request journal,
+Added: ``GET /helix/subscriptions`` (Get Broadcaster Subscriptions, what the
+EBS calls) and ``GET /helix/subscriptions/user`` (Check User Subscription,
+kept for the seed's tooling), both backed by a roster; a request journal,
 a fault script and a reset, all under ``/api/mock/``. Every ``/helix/`` call,
 refused ones included, is journaled; the health, last-request and admin routes
 are not, so the journal shows exactly what the EBS sent.
@@ -35,7 +37,7 @@ from . import env
 from .errors import Handler, MockError, invalid_payload, json_errors
 from .helix_faults import DEFAULT_DROP_CODE, DEFAULT_DROP_MESSAGE, Fault, FaultError, FaultScript
 from .helix_journal import JournaledRequest, JournalFilter, RequestJournal
-from .helix_roster import RosterError, Subscriber, SubscriberRoster
+from .helix_roster import PageError, RosterError, Subscriber, SubscriberRoster
 from .json_body import items_of, read_json
 
 SERVICE = "MockHelixApi"
@@ -145,6 +147,7 @@ def create_app(settings: HelixMockSettings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/last-request", last_request)
     app.router.add_post("/helix/chat/messages", send_chat_message)
+    app.router.add_get("/helix/subscriptions", get_broadcaster_subscriptions)
     app.router.add_get("/helix/subscriptions/user", check_user_subscription)
     app.router.add_route("*", "/helix/{tail:.*}", unknown_helix_route)
     app.router.add_get("/api/mock/requests", list_requests)
@@ -311,6 +314,34 @@ async def send_chat_message(request: web.Request) -> web.Response:
     else:
         item = {"message_id": str(uuid.uuid4()), "is_sent": True, "drop_reason": None}
     return web.json_response({"data": [item]}, status=status)
+
+
+async def get_broadcaster_subscriptions(request: web.Request) -> web.Response:
+    """``GET /helix/subscriptions``: the roster as Get Broadcaster Subscriptions answers it.
+
+    A viewer not in the roster is a 200 with an empty ``data`` (Twitch's answer:
+    this endpoint has no 404). The mock cannot tell whose token it got, so it
+    does not enforce "broadcaster_id must match the token's user".
+    """
+    refusal = _auth_refusal(request)
+    if refusal is not None:
+        return refusal
+    scripted, fault = await _scripted(request)
+    if scripted is not None:
+        return scripted
+    broadcaster_id = request.query.get("broadcaster_id", "")
+    problem = _required_param(broadcaster_id, "broadcaster_id")
+    if problem is not None:
+        return problem
+    user_ids = [u.strip() for u in request.query.getall("user_id", []) if u.strip()]
+    try:
+        body = request.app[STATE].roster.broadcaster_subscriptions(
+            broadcaster_id.strip(), user_ids, request.query.get("first"), request.query.get("after")
+        )
+    except PageError as exc:
+        return helix_error(400, str(exc))
+    status = fault.status if fault and fault.status else 200
+    return web.json_response(body, status=status)
 
 
 async def check_user_subscription(request: web.Request) -> web.Response:
