@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -85,3 +86,47 @@ def jwt_mock() -> Iterator[str]:
     )
     yield server.start()
     server.stop()
+
+
+# --- fidelity summary: outcomes per (recording, target), written when MGM_FIDELITY_SUMMARY names a file ---
+
+_HERE = Path(__file__).resolve().parent
+_TARGET_PARAMS = ("helix_target", "app_target", "target")
+_OUTCOMES: dict[tuple[str, str], str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "recordings(*names): the recordings a contract test compares against")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Label each contract case with its recordings and target, so even a setup skip is counted."""
+    for item in items:
+        if _HERE not in item.path.parents:
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        marker = item.get_closest_marker("recordings")
+        names = [params["recording"]] if "recording" in params else list(marker.args if marker else ())
+        target = next((params[p] for p in _TARGET_PARAMS if p in params), "mock")
+        for name in names:
+            item.user_properties.append(("recording", f"{name}@{target}"))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.skipped or report.failed):
+        return
+    for key, value in report.user_properties:
+        if key != "recording":
+            continue
+        name, _, target = str(value).partition("@")
+        outcome = "skipped" if report.skipped else report.outcome
+        if _OUTCOMES.get((name, target)) != "failed":
+            _OUTCOMES[(name, target)] = outcome
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = os.environ.get("MGM_FIDELITY_SUMMARY")
+    if path and not hasattr(session.config, "workerinput"):  # the controller, which sees every report
+        from mgm_mocks.fidelity import write_summary
+
+        write_summary(path, _OUTCOMES)

@@ -44,15 +44,18 @@ def app_target(request: pytest.FixtureRequest) -> HelixTarget:
     )
 
 
-def test_eventsub_subscription_admin_cycle(app_target, record_property):
-    record_property("recording", "eventsub-create-subscription")
-    record_property("target", app_target.name)
+@pytest.mark.recordings(
+    "eventsub-create-subscription",
+    "eventsub-create-subscription-conflict",
+    "eventsub-list-subscriptions",
+    "eventsub-delete-subscription",
+)
+def test_eventsub_subscription_admin_cycle(app_target):
     checks.eventsub_create_list_delete(app_target)
 
 
-def test_eventsub_subscription_listing(app_target, record_property):
-    record_property("recording", "eventsub-list-subscriptions")
-    record_property("target", app_target.name)
+@pytest.mark.recordings("eventsub-list-subscriptions")
+def test_eventsub_subscription_listing(app_target):
     checks.eventsub_list(app_target)
 
 
@@ -64,9 +67,7 @@ def test_eventsub_subscription_listing(app_target, record_property):
         ("eventsub-delivery-revocation", checks.delivery_revocation),
     ],
 )
-def test_eventsub_mock_deliveries_look_like_twitchs(delivery_source, recording, check, record_property):
-    record_property("recording", recording)
-    record_property("target", "mock")
+def test_eventsub_mock_deliveries_look_like_twitchs(delivery_source, recording, check):
     check(delivery_source)
 
 
@@ -77,10 +78,9 @@ def test_live_eventsub_deliveries_are_not_checked_here():
     )
 
 
+@pytest.mark.recordings("extension-jwt-claims")
 @pytest.mark.parametrize("target", ["mock", "twitch"])
-def test_extension_jwt_claims_look_like_twitchs(target, request, record_property):
-    record_property("recording", "extension-jwt-claims")
-    record_property("target", target)
+def test_extension_jwt_claims_look_like_twitchs(target, request):
     if target == "mock":
         url = request.getfixturevalue("jwt_mock")
         query = {"userId": "27419011", "role": "broadcaster", "opaqueUserId": "UT08Cj3f9G5DG0rexjdu1sSDT0bUn"}

@@ -6,7 +6,5 @@ from .helix_checks import CHECKS
 
 
 @pytest.mark.parametrize("recording", sorted(CHECKS))
-def test_helix_answers_like_the_recording(helix_target, recording, record_property):
-    record_property("recording", recording)
-    record_property("target", helix_target.name)
+def test_helix_answers_like_the_recording(helix_target, recording):
     CHECKS[recording](helix_target)
