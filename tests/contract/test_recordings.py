@@ -1,4 +1,4 @@
-"""The recordings themselves: well-formed, honestly labelled, free of secrets, and all listed in the summary."""
+"""The recordings: well-formed, honestly labelled, free of secrets, and all listed in the summary."""
 
 import json
 
