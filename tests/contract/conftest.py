@@ -51,7 +51,7 @@ def helix_mock_target() -> Iterator[HelixTarget]:
     server.stop()
 
 
-@pytest.fixture(params=["mock", "twitch"])
+@pytest.fixture(params=["mock", pytest.param("twitch", marks=pytest.mark.tier_c)])
 def helix_target(request: pytest.FixtureRequest) -> HelixTarget:
     if request.param == "mock":
         return request.getfixturevalue("helix_mock_target")

@@ -18,7 +18,7 @@ from .targets import (
 )
 
 
-@pytest.fixture(params=["mock", "twitch"])
+@pytest.fixture(params=["mock", pytest.param("twitch", marks=pytest.mark.tier_c)])
 def app_target(request: pytest.FixtureRequest) -> HelixTarget:
     """Helix with an app access token (what EventSub webhook admin needs on Twitch)."""
     if request.param == "mock":
@@ -79,7 +79,7 @@ def test_live_eventsub_deliveries_are_not_checked_here():
 
 
 @pytest.mark.recordings("extension-jwt-claims")
-@pytest.mark.parametrize("target", ["mock", "twitch"])
+@pytest.mark.parametrize("target", ["mock", pytest.param("twitch", marks=pytest.mark.tier_c)])
 def test_extension_jwt_claims_look_like_twitchs(target, request):
     if target == "mock":
         url = request.getfixturevalue("jwt_mock")
