@@ -568,3 +568,61 @@ def test_settings_from_env_read_seed_and_mgm_names():
     )
     assert (settings.strict_auth, settings.expected_token, settings.expected_client_id) == (True, "t", "c")
     assert settings.ratelimit_limit == 30
+
+
+# --- EventSub subscription admin ---------------------------------------------------------------------------
+
+EVENTSUB = "/helix/eventsub/subscriptions"
+CREATE = {
+    "type": "channel.chat.message",
+    "version": "1",
+    "condition": {"broadcaster_user_id": "b1", "user_id": "bot"},
+    "transport": {
+        "method": "webhook",
+        "callback": "https://ebs.example/api/twitch/eventsub",
+        "secret": "s" * 12,
+    },
+}
+
+
+def test_eventsub_create_list_filter_delete_and_reset(mock, http):
+    created = http.post(f"{mock}{EVENTSUB}", json=CREATE, headers=AUTH)
+    assert created.status_code == 202
+    item = created.json()["data"][0]
+    assert item["status"] == "webhook_callback_verification_pending"
+    assert item["created_at"] == "2025-03-14T15:09:26.535897000Z"
+    assert item["transport"] == {
+        "method": "webhook",
+        "callback": CREATE["transport"]["callback"],
+    }  # no secret
+    other = {**CREATE, "condition": {"broadcaster_user_id": "b2", "user_id": "bot2"}}
+    assert http.post(f"{mock}{EVENTSUB}", json=other).status_code == 202
+    listed = http.get(f"{mock}{EVENTSUB}").json()
+    assert (listed["total"], listed["max_total_cost"], listed["pagination"]) == (2, 10000, {})
+    assert {s["status"] for s in listed["data"]} == {"enabled"}
+    assert len(http.get(f"{mock}{EVENTSUB}", params={"user_id": "bot2"}).json()["data"]) == 1
+    assert len(http.get(f"{mock}{EVENTSUB}", params={"type": "channel.follow"}).json()["data"]) == 0
+    both = http.get(f"{mock}{EVENTSUB}", params={"type": "channel.chat.message", "status": "enabled"})
+    assert both.status_code == 400
+    assert http.delete(f"{mock}{EVENTSUB}", params={"id": item["id"]}).status_code == 204
+    assert http.delete(f"{mock}{EVENTSUB}", params={"id": item["id"]}).status_code == 404
+    assert http.delete(f"{mock}{EVENTSUB}").status_code == 400
+    http.post(f"{mock}/api/mock/reset")
+    assert http.get(f"{mock}{EVENTSUB}").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"type": ""}, 'Missing required parameter "type"'),
+        ({"condition": {}}, 'Missing required parameter "condition"'),
+        ({"transport": {**CREATE["transport"], "callback": "http://ebs.example/cb"}}, "https"),
+        ({"transport": {**CREATE["transport"], "secret": "short"}}, "between 10 and 100"),
+        ({"transport": {"method": "carrier-pigeon"}}, "transport.method"),
+    ],
+)
+def test_eventsub_create_refusals_are_helix_400(mock, http, change, message):
+    response = http.post(f"{mock}{EVENTSUB}", json={**CREATE, **change})
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert http.get(f"{mock}{EVENTSUB}").json()["total"] == 0
