@@ -116,7 +116,13 @@ def issue_token(settings: ExtensionJwtMockSettings, options: TokenOptions) -> Is
     issued = now - lifetime - EXPIRED_BY if options.expired else now
     extra: dict[str, Any] = {}
     if options.role:
+        # A token that names a role is Twitch-shaped: Twitch always sends these two with it.
         extra["role"] = options.role
+        extra["is_unlinked"] = options.user_id is None or not options.share_identity
+        extra["pubsub_perms"] = {
+            "listen": ["broadcast", "global"],
+            "send": ["broadcast"] if options.role == "broadcaster" else [],
+        }
     channel_id = settings.channel_id if options.channel_id is None else options.channel_id
     if channel_id:
         extra["channel_id"] = channel_id

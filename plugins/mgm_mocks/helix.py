@@ -1,4 +1,4 @@
-"""MockHelixApi (port 9053): Twitch Helix's Send Chat Message and subscription check, scriptable.
+"""MockHelixApi (port 9053): Twitch Helix's Send Chat Message and subscription checks, scriptable.
 
 Seed routes (ebs-contract.md §9): ``GET /health``, ``GET /last-request`` and
 ``POST /helix/chat/messages``. The chat route answers like real Helix
@@ -7,7 +7,9 @@ where the seed answered 204 (the seed's scripts accept both), with Helix's
 400/422 validation and, in strict mode, 401 for a missing bearer token or
 ``Client-Id``.
 
-Added: ``GET /helix/subscriptions/user`` backed by a roster, a request journal,
+Added: ``GET /helix/subscriptions`` (Get Broadcaster Subscriptions, what the
+EBS calls) and ``GET /helix/subscriptions/user`` (Check User Subscription,
+kept for the seed's tooling), both backed by a roster; a request journal,
 a fault script and a reset, all under ``/api/mock/``. Every ``/helix/`` call,
 refused ones included, is journaled; the health, last-request and admin routes
 are not, so the journal shows exactly what the EBS sent.
@@ -33,9 +35,10 @@ from mgm_core.errors import ErrorCode
 
 from . import env
 from .errors import Handler, MockError, invalid_payload, json_errors
+from .helix_eventsub import EventSubRequestError, EventSubStore
 from .helix_faults import DEFAULT_DROP_CODE, DEFAULT_DROP_MESSAGE, Fault, FaultError, FaultScript
 from .helix_journal import JournaledRequest, JournalFilter, RequestJournal
-from .helix_roster import RosterError, Subscriber, SubscriberRoster
+from .helix_roster import PageError, RosterError, Subscriber, SubscriberRoster
 from .json_body import items_of, read_json
 
 SERVICE = "MockHelixApi"
@@ -121,12 +124,14 @@ class HelixState:
     journal: RequestJournal = field(default_factory=RequestJournal)
     faults: FaultScript = field(default_factory=FaultScript)
     roster: SubscriberRoster = field(default_factory=SubscriberRoster)
+    eventsub: EventSubStore = field(default_factory=EventSubStore)
     last_chat_message: CapturedChatMessage | None = None
 
     def reset(self) -> None:
         self.journal.clear()
         self.faults.clear()
         self.roster.clear()
+        self.eventsub.clear()
         self.last_chat_message = None
 
 
@@ -145,7 +150,11 @@ def create_app(settings: HelixMockSettings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/last-request", last_request)
     app.router.add_post("/helix/chat/messages", send_chat_message)
+    app.router.add_get("/helix/subscriptions", get_broadcaster_subscriptions)
     app.router.add_get("/helix/subscriptions/user", check_user_subscription)
+    app.router.add_post("/helix/eventsub/subscriptions", create_eventsub_subscription)
+    app.router.add_get("/helix/eventsub/subscriptions", get_eventsub_subscriptions)
+    app.router.add_delete("/helix/eventsub/subscriptions", delete_eventsub_subscription)
     app.router.add_route("*", "/helix/{tail:.*}", unknown_helix_route)
     app.router.add_get("/api/mock/requests", list_requests)
     app.router.add_get("/api/mock/requests/count", count_requests)
@@ -313,6 +322,34 @@ async def send_chat_message(request: web.Request) -> web.Response:
     return web.json_response({"data": [item]}, status=status)
 
 
+async def get_broadcaster_subscriptions(request: web.Request) -> web.Response:
+    """``GET /helix/subscriptions``: the roster as Get Broadcaster Subscriptions answers it.
+
+    A viewer not in the roster is a 200 with an empty ``data`` (Twitch's answer:
+    this endpoint has no 404). The mock cannot tell whose token it got, so it
+    does not enforce "broadcaster_id must match the token's user".
+    """
+    refusal = _auth_refusal(request)
+    if refusal is not None:
+        return refusal
+    scripted, fault = await _scripted(request)
+    if scripted is not None:
+        return scripted
+    broadcaster_id = request.query.get("broadcaster_id", "")
+    problem = _required_param(broadcaster_id, "broadcaster_id")
+    if problem is not None:
+        return problem
+    user_ids = [u.strip() for u in request.query.getall("user_id", []) if u.strip()]
+    try:
+        body = request.app[STATE].roster.broadcaster_subscriptions(
+            broadcaster_id.strip(), user_ids, request.query.get("first"), request.query.get("after")
+        )
+    except PageError as exc:
+        return helix_error(400, str(exc))
+    status = fault.status if fault and fault.status else 200
+    return web.json_response(body, status=status)
+
+
 async def check_user_subscription(request: web.Request) -> web.Response:
     """``GET /helix/subscriptions/user``: 200 from the roster, 404 when not subscribed."""
     refusal = _auth_refusal(request)
@@ -332,6 +369,59 @@ async def check_user_subscription(request: web.Request) -> web.Response:
         return helix_error(404, "User has no subscription")
     status = fault.status if fault and fault.status else 200
     return web.json_response({"data": [subscriber.to_helix()]}, status=status)
+
+
+async def _helix_preamble(request: web.Request) -> tuple[web.Response | None, Fault | None]:
+    """Auth, then the next fault rule: an answer that replaces the normal one, or ``None``."""
+    refusal = _auth_refusal(request)
+    if refusal is not None:
+        return refusal, None
+    return await _scripted(request)
+
+
+async def create_eventsub_subscription(request: web.Request) -> web.Response:
+    """``POST /helix/eventsub/subscriptions``: 202 pending, 409 duplicate, 400 malformed."""
+    scripted, fault = await _helix_preamble(request)
+    if scripted is not None:
+        return scripted
+    try:
+        body = json.loads(await request.read())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = None
+    try:
+        created = request.app[STATE].eventsub.create(body, request.app[SETTINGS].clock.now())
+    except EventSubRequestError as exc:
+        return helix_error(exc.status, str(exc))
+    return web.json_response(created, status=fault.status if fault and fault.status else 202)
+
+
+async def get_eventsub_subscriptions(request: web.Request) -> web.Response:
+    """``GET /helix/eventsub/subscriptions``, filtered by ``status``, ``type`` or ``user_id``."""
+    scripted, _fault = await _helix_preamble(request)
+    if scripted is not None:
+        return scripted
+    query = request.query
+    given = [name for name in ("status", "type", "user_id") if query.get(name)]
+    if len(given) > 1:
+        return helix_error(400, "Only one of status, type or user_id may be specified")
+    listing = request.app[STATE].eventsub.listing(
+        query.get("status") or None, query.get("type") or None, query.get("user_id") or None
+    )
+    return web.json_response(listing)
+
+
+async def delete_eventsub_subscription(request: web.Request) -> web.Response:
+    """``DELETE /helix/eventsub/subscriptions?id=``: 204, or 404 for an unknown id."""
+    scripted, _fault = await _helix_preamble(request)
+    if scripted is not None:
+        return scripted
+    subscription_id = request.query.get("id", "")
+    problem = _required_param(subscription_id, "id")
+    if problem is not None:
+        return problem
+    if not request.app[STATE].eventsub.delete(subscription_id.strip()):
+        return helix_error(404, "subscription not found")
+    return web.Response(status=204)
 
 
 async def unknown_helix_route(request: web.Request) -> web.Response:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
 TIERS = ("1000", "2000", "3000")
+# Subscriber points per tier, as Twitch counts them for Get Broadcaster Subscriptions' ``points``.
+TIER_POINTS = {"1000": 1, "2000": 2, "3000": 6}
+MAX_USER_IDS = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 
 class RosterError(ValueError):
@@ -40,6 +47,9 @@ class Subscriber:
     gifter_id: str | None = None
     gifter_login: str | None = None
     gifter_name: str | None = None
+    user_login: str | None = None
+    user_name: str | None = None
+    plan_name: str | None = None
 
     @classmethod
     def parse(cls, given: Any) -> Subscriber:
@@ -62,6 +72,9 @@ class Subscriber:
             gifter_id=_text(given, "gifterId", "gifter_id"),
             gifter_login=_text(given, "gifterLogin", "gifter_login"),
             gifter_name=_text(given, "gifterName", "gifter_name"),
+            user_login=_text(given, "userLogin", "user_login"),
+            user_name=_text(given, "userName", "user_name"),
+            plan_name=_text(given, "planName", "plan_name"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -76,6 +89,9 @@ class Subscriber:
             "gifterId": self.gifter_id,
             "gifterLogin": self.gifter_login,
             "gifterName": self.gifter_name,
+            "userLogin": self.user_login,
+            "userName": self.user_name,
+            "planName": self.plan_name,
         }
 
     def to_helix(self) -> dict[str, Any]:
@@ -96,6 +112,49 @@ class Subscriber:
                 "gifter_name": self.gifter_name or gifter_login,
             }
         return item
+
+    def to_broadcaster_subscription(self) -> dict[str, Any]:
+        """The ``data`` item of Helix's Get Broadcaster Subscriptions (``GET /subscriptions``).
+
+        Twitch sends every key on every item; the gifter keys are empty strings
+        when the subscription is not a gift.
+        """
+        login = self.broadcaster_login or self.broadcaster_id.lower()
+        user_login = self.user_login or self.user_id.lower()
+        gifter_login = (self.gifter_login or (self.gifter_id or "").lower()) if self.is_gift else ""
+        return {
+            "broadcaster_id": self.broadcaster_id,
+            "broadcaster_login": login,
+            "broadcaster_name": self.broadcaster_name or login,
+            "gifter_id": (self.gifter_id or "") if self.is_gift else "",
+            "gifter_login": gifter_login,
+            "gifter_name": (self.gifter_name or gifter_login) if self.is_gift else "",
+            "is_gift": self.is_gift,
+            "plan_name": self.plan_name or f"Channel Subscription ({login})",
+            "tier": self.tier,
+            "user_id": self.user_id,
+            "user_name": self.user_name or user_login,
+            "user_login": user_login,
+        }
+
+
+class PageError(ValueError):
+    """A Get Broadcaster Subscriptions query Helix answers 400 to; the message is Helix's."""
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"mgm-offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "mgm-offset" or not number.isdigit():
+            raise ValueError(cursor)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise PageError('The parameter "after" was malformed') from exc
 
 
 class SubscriberRoster:
@@ -123,3 +182,35 @@ class SubscriberRoster:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def broadcaster_subscriptions(
+        self, broadcaster_id: str, user_ids: list[str], first: str | None, after: str | None
+    ) -> dict[str, Any]:
+        """Get Broadcaster Subscriptions' body: ``data``, ``pagination``, ``total`` and ``points``.
+
+        With ``user_id`` filters the listed viewers' subscriptions come back and
+        ``pagination`` is empty (Twitch: the filter supersedes any cursor);
+        without, one page of ``first`` (default 20, 1–100) after ``after``.
+        ``total`` and ``points`` always count the whole channel.
+        """
+        channel = [s for s in self._entries.values() if s.broadcaster_id == broadcaster_id]
+        counts = {"total": len(channel), "points": sum(TIER_POINTS[s.tier] for s in channel)}
+        if user_ids:
+            if len(user_ids) > MAX_USER_IDS:
+                raise PageError(f"The number of user_id parameters exceeds the maximum of {MAX_USER_IDS}")
+            wanted = set(user_ids)
+            found = [s.to_broadcaster_subscription() for s in channel if s.user_id in wanted]
+            return {"data": found, "pagination": {}, **counts}
+        size = DEFAULT_PAGE_SIZE
+        if first is not None:
+            if not first.isdigit() or not 1 <= int(first) <= MAX_PAGE_SIZE:
+                raise PageError('The parameter "first" was malformed: the value must be between 1 and 100')
+            size = int(first)
+        start = _offset(after) if after else 0
+        page = channel[start : start + size]
+        more = start + size < len(channel)
+        return {
+            "data": [s.to_broadcaster_subscription() for s in page],
+            "pagination": {"cursor": _cursor(start + size)} if more else {},
+            **counts,
+        }

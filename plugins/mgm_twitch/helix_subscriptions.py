@@ -1,18 +1,31 @@
 """Claim enrollment: ask Helix whether the viewer subscribes to the channel.
 
-``GET {MGM_HELIX_BASE_URL}/helix/subscriptions/user?broadcaster_id=&user_id=``:
-200 with a non-empty ``data`` → subscriber; 404 → not subscribed (Twitch's
-answer). Anything else (not configured, 401, 5xx, timeout) is no opinion and is
-logged; with no other opinion the claim is refused as ``not_subscriber``.
+Get Broadcaster Subscriptions with the broadcaster's token
+(:mod:`mgm_twitch.broadcaster_subscriptions`):
+``GET {MGM_HELIX_BASE_URL}/helix/subscriptions?broadcaster_id=&user_id=``.
+A listed viewer → ``ALLOW``; an empty ``data`` → ``DENY`` (``not_subscriber``).
+When Twitch cannot be asked (not configured, 400/401/403/429/5xx, timeout,
+unreadable answer) the hook has no opinion (``None``) and logs the stable
+reason code; the core then refuses the claim (docs/decisions.md "Helix
+subscriber check endpoint"). No retry, no waiting in the request path.
 """
 
 from __future__ import annotations
 
-import aiohttp
-
 from mgm_core.plugins import hookimpl
 from mgm_core.plugins.context import PluginContext, SubscriberQuery, SubscriberSource, SubscriberVerdict
-from mgm_twitch.helix import HelixNotConfigured, helix_headers, helix_url
+from mgm_twitch.broadcaster_subscriptions import (
+    BroadcasterSubscriptionsRequest,
+    SubscriptionStatus,
+    UnavailableReason,
+    check_broadcaster_subscription,
+)
+from mgm_twitch.helix import HelixNotConfigured, helix_headers
+
+# A token or configuration problem an operator must fix, as opposed to a passing outage.
+_OPERATOR_ERRORS = frozenset(
+    {UnavailableReason.BAD_REQUEST, UnavailableReason.UNAUTHORIZED, UnavailableReason.FORBIDDEN}
+)
 
 
 @hookimpl
@@ -22,29 +35,23 @@ async def mgm_check_subscriber(query: SubscriberQuery, context: PluginContext) -
     config = context.config
     fields = {"twitch_user_id": query.twitch_user_id}
     try:
-        headers = helix_headers(config)
+        helix_headers(config)  # the same "is Helix configured" rule as the chat channel
     except HelixNotConfigured as missing:
         context.log.warning("helix subscriber check not configured", extra={**fields, "reason": str(missing)})
         return None
-    params = {
-        "broadcaster_id": query.broadcaster_id or config.broadcaster_id,
-        "user_id": query.twitch_user_id,
-    }
-    try:
-        async with context.http.get(
-            helix_url(config, "subscriptions/user"),
-            params=params,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=config.helix_timeout_seconds),
-        ) as answer:
-            if answer.status == 404:
-                return SubscriberVerdict.DENY
-            if answer.status == 200:
-                body = await answer.json(content_type=None)
-                data = body.get("data") if isinstance(body, dict) else None
-                return SubscriberVerdict.ALLOW if isinstance(data, list) and data else SubscriberVerdict.DENY
-            context.log.warning("helix subscriber check failed", extra={**fields, "status": answer.status})
-            return None
-    except (TimeoutError, aiohttp.ClientError, ValueError) as error:
-        context.log.warning("helix subscriber check failed", extra={**fields, "error": type(error).__name__})
-        return None
+    request = BroadcasterSubscriptionsRequest(
+        base_url=config.helix_base_url,
+        client_id=config.helix_client_id,
+        token=config.broadcaster_token,
+        broadcaster_id=query.broadcaster_id or config.broadcaster_id,
+        user_id=query.twitch_user_id,
+        timeout_seconds=config.helix_timeout_seconds,
+    )
+    check = await check_broadcaster_subscription(context.http, request)
+    if check.status is SubscriptionStatus.SUBSCRIBED:
+        return SubscriberVerdict.ALLOW
+    if check.status is SubscriptionStatus.NOT_SUBSCRIBED:
+        return SubscriberVerdict.DENY
+    log = context.log.error if check.reason in _OPERATOR_ERRORS else context.log.warning
+    log("helix subscriber check unavailable", extra={**fields, **check.log_fields()})
+    return None

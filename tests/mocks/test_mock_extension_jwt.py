@@ -126,6 +126,16 @@ def test_role_channel_and_opaque_id_are_added_on_request(mock, http):
     assert identity.channel_id == "c1"
 
 
+def test_a_role_brings_twitchs_is_unlinked_and_pubsub_perms(mock, http):
+    broadcaster = claims_of(token(http, mock, userId="u1", role="broadcaster"))
+    assert broadcaster["is_unlinked"] is False
+    assert broadcaster["pubsub_perms"] == {"listen": ["broadcast", "global"], "send": ["broadcast"]}
+    viewer = claims_of(token(http, mock, userId="u2", role="viewer", shareIdentity="false"))
+    assert viewer["is_unlinked"] is True and viewer["pubsub_perms"]["send"] == []
+    seed = claims_of(token(http, mock, userId="u3"))
+    assert "is_unlinked" not in seed and "pubsub_perms" not in seed
+
+
 def test_configured_channel_id_is_the_default_and_can_be_cleared(start, http):
     mock = start(extension_secret=SECRET, channel_id="e2e-ci-broadcaster")
     assert claims_of(token(http, mock, userId="u1"))["channel_id"] == "e2e-ci-broadcaster"

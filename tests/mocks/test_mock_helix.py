@@ -418,6 +418,107 @@ def test_subscription_check_without_ids_is_400(mock, http, params):
     assert response.json()["message"].startswith("Missing required parameter")
 
 
+def broadcaster_subscriptions(http, mock, params):
+    return http.get(f"{mock}/helix/subscriptions", params=params, headers=AUTH)
+
+
+def test_get_broadcaster_subscriptions_lists_the_filtered_viewer(mock, http):
+    http.put(
+        f"{mock}/api/mock/subscribers",
+        json=[
+            {"broadcasterId": "b1", "userId": "u1", "broadcasterLogin": "chan", "userLogin": "viewer1"},
+            {"broadcasterId": "b1", "userId": "u2", "tier": "3000"},
+            {"broadcasterId": "b2", "userId": "u1"},
+        ],
+    )
+    response = broadcaster_subscriptions(http, mock, {"broadcaster_id": "b1", "user_id": "u1"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": [
+            {
+                "broadcaster_id": "b1",
+                "broadcaster_login": "chan",
+                "broadcaster_name": "chan",
+                "gifter_id": "",
+                "gifter_login": "",
+                "gifter_name": "",
+                "is_gift": False,
+                "plan_name": "Channel Subscription (chan)",
+                "tier": "1000",
+                "user_id": "u1",
+                "user_name": "viewer1",
+                "user_login": "viewer1",
+            }
+        ],
+        "pagination": {},
+        "total": 2,
+        "points": 7,  # tier 1 counts 1, tier 3 counts 6
+    }
+    assert response.headers["Ratelimit-Limit"] == "800"
+
+
+def test_get_broadcaster_subscriptions_for_a_non_subscriber_is_200_with_empty_data(mock, http):
+    http.post(f"{mock}/api/mock/subscribers", json={"broadcasterId": "b1", "userId": "u1"})
+    response = broadcaster_subscriptions(http, mock, {"broadcaster_id": "b1", "user_id": "u9"})
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "pagination": {}, "total": 1, "points": 1}
+
+
+def test_get_broadcaster_subscriptions_gift_and_several_user_ids(mock, http):
+    http.put(
+        f"{mock}/api/mock/subscribers",
+        json=[
+            {"broadcasterId": "b", "userId": "u1", "isGift": True, "gifterId": "g1", "gifterName": "Giver"},
+            {"broadcasterId": "b", "userId": "u2"},
+        ],
+    )
+    response = http.get(f"{mock}/helix/subscriptions?broadcaster_id=b&user_id=u1&user_id=u2&user_id=u3")
+    items = {item["user_id"]: item for item in response.json()["data"]}
+    assert sorted(items) == ["u1", "u2"]
+    assert (items["u1"]["is_gift"], items["u1"]["gifter_id"], items["u1"]["gifter_name"]) == (
+        True,
+        "g1",
+        "Giver",
+    )
+
+
+def test_get_broadcaster_subscriptions_pages_without_a_filter(mock, http):
+    http.put(
+        f"{mock}/api/mock/subscribers", json=[{"broadcasterId": "b", "userId": f"u{i}"} for i in range(5)]
+    )
+    first = broadcaster_subscriptions(http, mock, {"broadcaster_id": "b", "first": "2"}).json()
+    assert [i["user_id"] for i in first["data"]] == ["u0", "u1"] and first["total"] == 5
+    cursor = first["pagination"]["cursor"]
+    rest = broadcaster_subscriptions(
+        http, mock, {"broadcaster_id": "b", "first": "10", "after": cursor}
+    ).json()
+    assert [i["user_id"] for i in rest["data"]] == ["u2", "u3", "u4"]
+    assert rest["pagination"] == {}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"user_id": "u"}, 'Missing required parameter "broadcaster_id"'),
+        ({"broadcaster_id": "b", "first": "0"}, 'The parameter "first" was malformed'),
+        ({"broadcaster_id": "b", "after": "not-a-cursor"}, 'The parameter "after" was malformed'),
+    ],
+)
+def test_get_broadcaster_subscriptions_bad_queries_are_helix_400(mock, http, params, message):
+    response = broadcaster_subscriptions(http, mock, params)
+    assert response.status_code == 400
+    assert response.json()["error"] == "Bad Request"
+    assert response.json()["message"].startswith(message)
+
+
+def test_get_broadcaster_subscriptions_takes_faults_and_strict_auth(start, http):
+    mock = start(strict_auth=True)
+    assert http.get(f"{mock}/helix/subscriptions", params={"broadcaster_id": "b"}).status_code == 401
+    add_faults(http, mock, {"status": 503, "path": "/helix/subscriptions"})
+    assert broadcaster_subscriptions(http, mock, {"broadcaster_id": "b", "user_id": "u"}).status_code == 503
+    assert broadcaster_subscriptions(http, mock, {"broadcaster_id": "b", "user_id": "u"}).status_code == 200
+
+
 def test_roster_put_replaces_post_adds_delete_removes(mock, http):
     url = f"{mock}/api/mock/subscribers"
     http.put(url, json=[{"broadcasterId": "b", "userId": "u1"}, {"broadcasterId": "b", "userId": "u2"}])
@@ -467,3 +568,61 @@ def test_settings_from_env_read_seed_and_mgm_names():
     )
     assert (settings.strict_auth, settings.expected_token, settings.expected_client_id) == (True, "t", "c")
     assert settings.ratelimit_limit == 30
+
+
+# --- EventSub subscription admin ---------------------------------------------------------------------------
+
+EVENTSUB = "/helix/eventsub/subscriptions"
+CREATE = {
+    "type": "channel.chat.message",
+    "version": "1",
+    "condition": {"broadcaster_user_id": "b1", "user_id": "bot"},
+    "transport": {
+        "method": "webhook",
+        "callback": "https://ebs.example/api/twitch/eventsub",
+        "secret": "s" * 12,
+    },
+}
+
+
+def test_eventsub_create_list_filter_delete_and_reset(mock, http):
+    created = http.post(f"{mock}{EVENTSUB}", json=CREATE, headers=AUTH)
+    assert created.status_code == 202
+    item = created.json()["data"][0]
+    assert item["status"] == "webhook_callback_verification_pending"
+    assert item["created_at"] == "2025-03-14T15:09:26.535897000Z"
+    assert item["transport"] == {
+        "method": "webhook",
+        "callback": CREATE["transport"]["callback"],
+    }  # no secret
+    other = {**CREATE, "condition": {"broadcaster_user_id": "b2", "user_id": "bot2"}}
+    assert http.post(f"{mock}{EVENTSUB}", json=other).status_code == 202
+    listed = http.get(f"{mock}{EVENTSUB}").json()
+    assert (listed["total"], listed["max_total_cost"], listed["pagination"]) == (2, 10000, {})
+    assert {s["status"] for s in listed["data"]} == {"enabled"}
+    assert len(http.get(f"{mock}{EVENTSUB}", params={"user_id": "bot2"}).json()["data"]) == 1
+    assert len(http.get(f"{mock}{EVENTSUB}", params={"type": "channel.follow"}).json()["data"]) == 0
+    both = http.get(f"{mock}{EVENTSUB}", params={"type": "channel.chat.message", "status": "enabled"})
+    assert both.status_code == 400
+    assert http.delete(f"{mock}{EVENTSUB}", params={"id": item["id"]}).status_code == 204
+    assert http.delete(f"{mock}{EVENTSUB}", params={"id": item["id"]}).status_code == 404
+    assert http.delete(f"{mock}{EVENTSUB}").status_code == 400
+    http.post(f"{mock}/api/mock/reset")
+    assert http.get(f"{mock}{EVENTSUB}").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"type": ""}, 'Missing required parameter "type"'),
+        ({"condition": {}}, 'Missing required parameter "condition"'),
+        ({"transport": {**CREATE["transport"], "callback": "http://ebs.example/cb"}}, "https"),
+        ({"transport": {**CREATE["transport"], "secret": "short"}}, "between 10 and 100"),
+        ({"transport": {"method": "carrier-pigeon"}}, "transport.method"),
+    ],
+)
+def test_eventsub_create_refusals_are_helix_400(mock, http, change, message):
+    response = http.post(f"{mock}{EVENTSUB}", json={**CREATE, **change})
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert http.get(f"{mock}{EVENTSUB}").json()["total"] == 0

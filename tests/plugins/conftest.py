@@ -29,6 +29,11 @@ class HelixMock:
         body = answer.json()
         return body["requests"] if isinstance(body, dict) else body
 
+    def requests(self) -> list[dict]:
+        answer = self.http.get("/api/mock/requests")
+        answer.raise_for_status()
+        return answer.json()["requests"]
+
     def subscribers(self, *entries: dict) -> None:
         self.http.put("/api/mock/subscribers", json=list(entries)).raise_for_status()
 

@@ -12,6 +12,11 @@ import os
 
 import aiohttp
 import pytest
+from mgm_twitch.broadcaster_subscriptions import (
+    BroadcasterSubscriptionsRequest,
+    SubscriptionStatus,
+    check_broadcaster_subscription,
+)
 from mgm_twitch.eventsub_admin import AdminSettings, TwitchAdmin
 from mgm_twitch.helix_chat import HelixChatChannel
 
@@ -68,3 +73,27 @@ def test_eventsub_subscriptions_can_be_listed_with_an_app_token():
             return await TwitchAdmin(settings, http).list()
 
     assert isinstance(asyncio.run(listing()), list)
+
+
+@pytest.mark.parametrize(
+    ("variable", "expected"),
+    [
+        ("MGM_TIER_C_SUBSCRIBER_USER_ID", SubscriptionStatus.SUBSCRIBED),
+        ("MGM_TIER_C_NON_SUBSCRIBER_USER_ID", SubscriptionStatus.NOT_SUBSCRIBED),
+    ],
+)
+def test_the_claim_subscriber_check_answers_on_live_twitch(variable, expected):
+    env = require((*HELIX, variable))
+    request = BroadcasterSubscriptionsRequest(
+        base_url=os.environ.get("MGM_TIER_C_HELIX_BASE_URL", "https://api.twitch.tv"),
+        client_id=env["MGM_TIER_C_TWITCH_CLIENT_ID"],
+        token=env["MGM_TIER_C_BROADCASTER_TOKEN"],
+        broadcaster_id=env["MGM_TIER_C_BROADCASTER_ID"],
+        user_id=env[variable],
+    )
+
+    async def ask() -> SubscriptionStatus:
+        async with aiohttp.ClientSession() as http:
+            return (await check_broadcaster_subscription(http, request)).status
+
+    assert asyncio.run(ask()) is expected
