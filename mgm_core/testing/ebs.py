@@ -26,6 +26,7 @@ from mgm_core.testing.twitch_signing import twitch_signature, twitch_timestamp
 from mgm_core.web import keys
 from mgm_core.web.access import API_KEY_HEADER
 from mgm_core.web.app import create_app
+from mgm_platform.evidence.exchanges import journaled
 
 TEST_API_KEY = "test-desktop-api-key"
 TEST_EVENTSUB_SECRET = "test-eventsub-secret"
@@ -88,7 +89,7 @@ class RunningEbs:
         except BaseException:
             self.health.detach()
             raise
-        self.http = httpx.Client(base_url=self.url, timeout=30.0)
+        self.http = httpx.Client(base_url=self.url, timeout=30.0, **journaled())
 
     @property
     def port(self) -> int:
