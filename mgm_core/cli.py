@@ -53,6 +53,12 @@ def _e2e(args: argparse.Namespace) -> int:
     return run_e2e(args.marker, args.alluredir, args.pytest_args)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from mgm_platform.report.command import run_report
+
+    return run_report(args)
+
+
 def _mock(args: argparse.Namespace) -> int:
     host = ["--host", args.host] if args.host is not None else []
     port = ["--port", str(args.port)] if args.port is not None else []
@@ -135,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--alluredir", default="allure-results", help="where Allure results are written")
     e2e.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest (after --)")
     e2e.set_defaults(func=_e2e)
+
+    from mgm_platform.report.command import add_arguments as add_report_arguments
+
+    report = sub.add_parser("report", help="render the Allure HTML report and signoff.md (docs/report.md)")
+    add_report_arguments(report)
+    report.set_defaults(func=_report)
 
     mock = sub.add_parser(
         "mock",
