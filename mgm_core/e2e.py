@@ -69,8 +69,8 @@ def run_e2e(marker: str, alluredir: str, extra: list[str]) -> int:
             str(root / "features"),
             "-m",
             marker,
-            "--gherkin-terminal-reporter",
-            "-v",
+            "--mgm-steps",
+            "-q",
             "--rootdir",
             str(root),
             f"--alluredir={allure}",
@@ -93,7 +93,9 @@ def run_e2e(marker: str, alluredir: str, extra: list[str]) -> int:
     print(f"  total: {total}")
     for nodeid in tally.failed:
         print(f"  FAILED {nodeid}")
-    print(f"  Allure results: {allure}  (view with: allure serve {allure})")
+    from mgm_platform.report.command import announce_outputs
+
+    announce_outputs(allure)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("mgm e2e: no scenario matched the marker expression", file=sys.stderr)
     return int(code)

@@ -34,6 +34,8 @@ from mgm_platform.evidence.catalog import (
 from mgm_platform.evidence.exchanges import JOURNAL, HttpExchange
 from mgm_platform.evidence.redaction import Redactor
 from mgm_platform.evidence.run_context import write_run_context
+from mgm_platform.report.console import OPTION as STEPS_OPTION
+from mgm_platform.report.console import StepPrinter
 
 LAST_EXCHANGES_ON_FAILURE = 5
 # Known test credentials, masked even before an EBS reports its configuration.
@@ -42,6 +44,12 @@ _WORKER_DATABASE = "mgm_evidence_database"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("mgm-evidence", "MimironsGoldOMatic evidence and console").addoption(
+        STEPS_OPTION,
+        action="store_true",
+        dest="mgm_steps",
+        help="print every Gherkin step with its status as it runs (what `mgm e2e` uses)",
+    )
     parser.addini(
         LINK_PATTERN_INI,
         "URL pattern of an SC/TC id's catalog link: {id} and {anchor} are filled in"
@@ -53,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in tags.SEVERITY_MARKERS:
         config.addinivalue_line("markers", line)
     config.pluginmanager.register(EvidencePlugin(config), "mgm_evidence_recorder")
+    if config.getoption("mgm_steps", default=False):
+        config.pluginmanager.register(StepPrinter(config), "mgm_step_printer")
 
 
 class EvidencePlugin:

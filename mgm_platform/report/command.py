@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from mgm_platform.evidence.catalog import load_catalog
-from mgm_platform.report.html import render_html
+from mgm_platform.report.html import ALLURE_PACKAGE, render_html
 from mgm_platform.report.results import ResultsError, load_results
 from mgm_platform.report.signoff import render_signoff
 
@@ -69,3 +69,21 @@ def run_report(args: argparse.Namespace) -> int:
     print(f"mgm report: sign-off summary: {out / 'signoff.md'}")
     print(f"mgm report: {len(run.scenarios)} scenarios, {len(run.problems)} failed or broken")
     return code
+
+
+def announce_outputs(results: Path) -> None:
+    """After ``mgm e2e``: write signoff.md beside where the HTML goes and say where everything is."""
+    out = results.parent / "allure-report"
+    print(f"  Allure results: {results}")
+    try:
+        run = load_results(results)
+    except ResultsError as exc:
+        print(f"  no sign-off summary: {exc}")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "signoff.md").write_text(
+        render_signoff(run, load_catalog(_project_root()), None), encoding="utf-8"
+    )
+    print(f"  Sign-off summary: {out / 'signoff.md'}")
+    print(f"  HTML report: mgm report --results {results} --out {out}")
+    print(f"    (the HTML needs Node.js: `mgm report` runs npx {ALLURE_PACKAGE}; signoff.md needs nothing)")
