@@ -34,6 +34,8 @@ from mgm_platform.evidence.catalog import (
 from mgm_platform.evidence.exchanges import JOURNAL, HttpExchange
 from mgm_platform.evidence.redaction import Redactor
 from mgm_platform.evidence.run_context import write_run_context
+from mgm_platform.evidence.shards import OPTION as SHARD_OPTION
+from mgm_platform.evidence.shards import parse_shard, select_shard
 from mgm_platform.report.console import OPTION as STEPS_OPTION
 from mgm_platform.report.console import StepPrinter
 
@@ -41,6 +43,7 @@ LAST_EXCHANGES_ON_FAILURE = 5
 # Known test credentials, masked even before an EBS reports its configuration.
 KNOWN_TEST_SECRETS = ("test-desktop-api-key", "test-eventsub-secret", "helix-scenario-token")
 _WORKER_DATABASE = "mgm_evidence_database"
+_SHARD_KEY = pytest.StashKey[tuple[int, int]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +52,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         dest="mgm_steps",
         help="print every Gherkin step with its status as it runs (what `mgm e2e` uses)",
+    )
+    parser.getgroup("mgm-evidence").addoption(
+        SHARD_OPTION,
+        dest="mgm_shard",
+        metavar="K/N",
+        default=None,
+        help="run only the K-th of N disjoint slices of the tests (0 <= K < N), for CI shards",
     )
     parser.addini(
         LINK_PATTERN_INI,
@@ -61,8 +71,18 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in tags.SEVERITY_MARKERS:
         config.addinivalue_line("markers", line)
     config.pluginmanager.register(EvidencePlugin(config), "mgm_evidence_recorder")
+    shard = config.getoption("mgm_shard", default=None)
+    if shard:
+        config.stash[_SHARD_KEY] = parse_shard(shard)
     if config.getoption("mgm_steps", default=False):
         config.pluginmanager.register(StepPrinter(config), "mgm_step_printer")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = config.stash.get(_SHARD_KEY, None)
+    if shard is not None:
+        select_shard(items, config, shard)
 
 
 class EvidencePlugin:
