@@ -19,11 +19,15 @@ DISTRIBUTION = "mimirons-gold-o-matic"
 # First match wins (Allure tries categories in order). Product and test defects follow
 # Allure's statuses: an AssertionError (a Then step's check, or a Given step's check that
 # the product accepted the set-up) makes a result *failed*, any other exception *broken*.
+# `[\s\S]*` rather than `(?s).*`: Allure 2 (Java), Allure 3 (JavaScript) and Python read it alike.
 INFRASTRUCTURE_MESSAGE = (
-    r"(?s).*(ConnectError|ConnectTimeout|ConnectionRefused|ConnectionResetError|ClientConnectorError"
-    r"|EmbeddedPostgresUnavailable|CannotConnectNow|could not connect|unreachable|Address already in use).*"
+    r"[\s\S]*(ConnectError|ConnectTimeout|ConnectionRefused|ConnectionResetError|ClientConnectorError"
+    r"|EmbeddedPostgresUnavailable|CannotConnectNow|could not connect|unreachable"
+    r"|Address already in use)[\s\S]*"
 )
-CAPABILITY_SKIP_MESSAGE = r"(?s).*(does not offer|cannot offer|credentials not (set|declared)|capability).*"
+CAPABILITY_SKIP_MESSAGE = (
+    r"[\s\S]*(does not offer|cannot offer|credentials not (set|declared)|capability)[\s\S]*"
+)
 
 CATEGORIES: list[dict[str, object]] = [
     {

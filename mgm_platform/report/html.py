@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ALLURE_PACKAGE = "allure@3"
 RENDER_TIMEOUT_S = 600
@@ -28,11 +29,34 @@ def how_to_render(results: Path, out: Path) -> str:
     )
 
 
-def allurerc(name: str, history: Path | None) -> dict[str, object]:
+def allurerc(name: str, history: Path | None, categories: list[dict[str, Any]]) -> dict[str, object]:
+    """Allure 3's configuration: it reads categories from here, not from the results' categories.json."""
     config: dict[str, object] = {"name": name}
     if history is not None:
         config["historyPath"] = str((history / HISTORY_FILE).resolve())
+    if categories:
+        config["categories"] = {"rules": [_rule(category) for category in categories]}
     return config
+
+
+def _rule(category: dict[str, Any]) -> dict[str, Any]:
+    """A ``categories.json`` entry (Allure 2's format) as an Allure 3 category rule."""
+    matchers: dict[str, Any] = {}
+    if "matchedStatuses" in category:
+        matchers["statuses"] = list(category["matchedStatuses"])
+    if "messageRegex" in category:
+        matchers["message"] = category["messageRegex"]
+    if "traceRegex" in category:
+        matchers["trace"] = category["traceRegex"]
+    return {"name": category["name"], "matchers": matchers}
+
+
+def results_categories(results: Path) -> list[dict[str, Any]]:
+    try:
+        found = json.loads((results / "categories.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [c for c in found if isinstance(c, dict) and "name" in c] if isinstance(found, list) else []
 
 
 def render_html(
@@ -46,7 +70,7 @@ def render_html(
         history.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mgm-report-") as scratch:
         config = Path(scratch) / "allurerc.json"
-        config.write_text(json.dumps(allurerc(name, history)), encoding="utf-8")
+        config.write_text(json.dumps(allurerc(name, history, results_categories(results))), encoding="utf-8")
         command = [
             npx,
             "--yes",

@@ -141,12 +141,17 @@ def test_the_html_report_renders_with_history(monkeypatch, tmp_path, results, ca
     why = _npx_allure_works()
     if why:
         pytest.skip(why)
+    (results / "categories.json").write_text(
+        json.dumps([{"name": "Handmade product failures", "matchedStatuses": ["failed"]}]), encoding="utf-8"
+    )
     history = tmp_path / "history"
     code, signoff = _report(monkeypatch, tmp_path, results, "--history", str(history))
     assert code == 0, capsys.readouterr()
     index = tmp_path / "report" / "index.html"
     assert index.is_file() and index.stat().st_size > 1000
     assert "HTML report:" in signoff
+    # Allure 3 takes categories from its configuration; `mgm report` passes the results' ones on.
+    assert "Handmade product failures" in (tmp_path / "report" / "widgets" / "categories.json").read_text()
     assert (history / "history.jsonl").read_text(encoding="utf-8").strip()
     code, _ = _report(monkeypatch, tmp_path, results, "--history", str(history))
     assert code == 0
