@@ -1,4 +1,4 @@
-"""The platform's ``mgm`` subcommands: ``e2e``, ``mock``, ``desktop``, ``stack``, ``steps``, ``backends``.
+"""The platform's ``mgm`` subcommands: e2e, report, mock, desktop, stack, steps, backends.
 
 :func:`register` is the ``mgm.cli`` entry point: ``mgm_core.cli`` calls it with
 the subcommand table, exactly as it calls a third party's.
@@ -28,6 +28,12 @@ def _e2e(args: argparse.Namespace) -> int:
         workers=args.numprocesses,
         ports=args.ports,
     )
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mgm_platform.report.command import run_report
+
+    return run_report(args)
 
 
 def _port_range(text: str) -> PortRange:
@@ -110,6 +116,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     e2e.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest (after --)")
     e2e.set_defaults(func=_e2e)
+
+    from mgm_platform.report.command import add_arguments as add_report_arguments
+
+    report = sub.add_parser("report", help="render the Allure HTML report and signoff.md (docs/report.md)")
+    add_report_arguments(report)
+    report.set_defaults(func=_report)
 
     mock = sub.add_parser(
         "mock",

@@ -78,7 +78,9 @@ def run_e2e(
             os.environ["MGM_TEST_DATABASE_URL"] = os.environ["MGM_DATABASE_URL"]
             print("mgm e2e: using the PostgreSQL server of MGM_DATABASE_URL")
         elif not env_backup:
-            data_dir = Path(tempfile.mkdtemp(prefix="mgm-e2e-"))
+            # In memory where the machine has /dev/shm: the data is thrown away afterwards.
+            shm = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
+            data_dir = Path(tempfile.mkdtemp(prefix="mgm-e2e-", dir=shm))
             print(f"mgm e2e: starting embedded PostgreSQL in {data_dir} ...", flush=True)
             try:
                 server = EmbeddedPostgres(data_dir, durable=False)
@@ -92,10 +94,12 @@ def run_e2e(
             "-m",
             marker,
             *(["-k", keyword] if keyword else []),
-            *(["-n", workers] if workers else []),
+            # xdist by default: the scenarios are independent; --mgm-steps keeps the output readable.
+            "-n",
+            workers or "auto",
             *(["--mgm-profile", profile] if profile else []),
-            *([] if workers else ["--gherkin-terminal-reporter"]),
-            "-v",
+            "--mgm-steps",
+            "-q",
             "--rootdir",
             str(features.parent),
             "--strict-markers",
@@ -123,7 +127,9 @@ def run_e2e(
     print(f"  total: {total}")
     for nodeid in tally.failed:
         print(f"  FAILED {nodeid}")
-    print(f"  Allure results: {allure}  (view with: allure serve {allure})")
+    from mgm_platform.report.command import announce_outputs
+
+    announce_outputs(allure)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("mgm e2e: no scenario matched the marker expression", file=sys.stderr)
     return int(code)

@@ -1,4 +1,4 @@
-@tier_a
+@tier_a @critical
 Feature: Who may call the EBS (SC-002, SC-014)
   The Desktop authenticates with the X-MGM-ApiKey header; the Extension with a
   Twitch Extension JWT (HS256). Every refusal is JSON with a stable code.

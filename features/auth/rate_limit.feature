@@ -1,4 +1,4 @@
-@tier_a
+@tier_a @minor
 Feature: Rate limiting per Extension identity (TC-014, TC-021)
   Five requests per minute per JWT user id (configurable); the sixth gets 429
   with Retry-After. Other identities and EventSub are not affected.

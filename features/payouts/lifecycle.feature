@@ -1,4 +1,4 @@
-@tier_a
+@tier_a @critical
 Feature: Payout lifecycle (scenarios §4.3, TC-001 EBS part)
   Pending → InProgress → Sent, driven by the Desktop's PATCHes. Sent removes the
   winner from the pool in the same transaction; terminal statuses never change.

@@ -1,4 +1,4 @@
-@tier_b
+@tier_b @blocker
 Feature: A subscriber wins the roulette and receives gold — the full chain (SC-001)
   Chat → spin (virtual clock) → /who in the WoW client → Pending → winner whisper →
   "!twgold" reply → acceptance → sync → ReceiveGold → mail → [MGM_CONFIRM] → Sent →

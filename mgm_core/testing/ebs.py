@@ -75,8 +75,12 @@ class RunningEbs:
         clock: VirtualClock,
         plugins: Sequence[object] = (),
         port: int = 0,
+        http_options: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        """``http_options()`` gives extra ``httpx.Client`` options for :attr:`http` (e.g. a
+        platform's event hooks that journal every exchange); called once per client."""
         self.config = config
+        self.http_options = http_options
         self.clock = clock  # the scenario's clock: every part of a test reads this one
         self.plugins = tuple(plugins)
         self.health = EbsHealth()
@@ -89,7 +93,7 @@ class RunningEbs:
         except BaseException:
             self.health.detach()
             raise
-        self.http = loopback_client(self.url, timeout=30.0)
+        self.http = loopback_client(self.url, timeout=30.0, **(http_options() if http_options else {}))
 
     @property
     def port(self) -> int:
@@ -105,7 +109,13 @@ class RunningEbs:
 
     def restarted(self) -> RunningEbs:
         """A new EBS process on the same port, database, clock and plugins (after ``stop()``)."""
-        return RunningEbs(self.config, clock=self.clock, plugins=self.plugins, port=self.port)
+        return RunningEbs(
+            self.config,
+            clock=self.clock,
+            plugins=self.plugins,
+            port=self.port,
+            http_options=self.http_options,
+        )
 
     def __enter__(self) -> RunningEbs:
         return self

@@ -47,6 +47,10 @@ __all__ = [
 
 CLOCK_START_ENV = "MGM_CLOCK_START"
 
+# Another plugin (the platform's evidence) may put here a function that returns extra
+# ``httpx.Client`` options for every test EBS's client, e.g. hooks that journal exchanges.
+EBS_HTTP_OPTIONS = pytest.StashKey[Callable[[], dict[str, Any]]]()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mgm", "MimironsGoldOMatic")
@@ -93,12 +97,16 @@ def mgm_clock(mgm_clock_start: datetime) -> VirtualClock:
 
 
 @pytest.fixture
-def make_ebs(database_url: str, mgm_clock: VirtualClock) -> Iterator[Callable[..., RunningEbs]]:
+def make_ebs(
+    database_url: str, mgm_clock: VirtualClock, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., RunningEbs]]:
     """Start an EBS on this test's database and clock: ``make_ebs(rate_limit=..., plugins=[...])``."""
     started: list[RunningEbs] = []
+    http_options = request.config.stash.get(EBS_HTTP_OPTIONS, None)
 
     def make(*, plugins: tuple[object, ...] | list[object] = (), **overrides: Any) -> RunningEbs:
-        ebs = RunningEbs(test_config(database_url, **overrides), clock=mgm_clock, plugins=plugins)
+        config = test_config(database_url, **overrides)
+        ebs = RunningEbs(config, clock=mgm_clock, plugins=plugins, http_options=http_options)
         started.append(ebs)
         return ebs
 

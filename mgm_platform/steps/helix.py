@@ -13,6 +13,7 @@ from mgm_core.clock import Clock, VirtualClock
 from mgm_core.serving import BackgroundServer
 from mgm_core.testing.http import loopback_client
 from mgm_mocks import MOCKS
+from mgm_platform.evidence.exchanges import journaled
 from mgm_platform.steps.world import World
 
 BROADCASTER_ID = "1000"
@@ -28,7 +29,7 @@ class HelixRecorder:
         settings = dataclasses.replace(service.settings_from_env({}), clock=clock)
         self._server = BackgroundServer(lambda: service.create_app(settings))
         self.url = self._server.start()
-        self.http = loopback_client(self.url, timeout=10)
+        self.http = loopback_client(self.url, timeout=10, **journaled())
 
     def fault(self, **rule: object) -> None:
         self.http.post("/api/mock/faults", json=rule).raise_for_status()

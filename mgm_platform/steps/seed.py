@@ -12,6 +12,7 @@ from mgm_core.clock import Clock
 from mgm_core.serving import BackgroundServer
 from mgm_core.testing.http import loopback_client
 from mgm_mocks.synthetic_desktop import SyntheticDesktopSettings, create_app
+from mgm_platform.evidence.exchanges import journaled
 from mgm_platform.steps.helix import HelixRecorder
 from mgm_platform.steps.world import World
 
@@ -20,7 +21,7 @@ class SyntheticDesktop:
     def __init__(self, ebs_url: str, api_key: str, *, clock: Clock) -> None:
         settings = SyntheticDesktopSettings(backend_base_url=ebs_url, api_key=api_key, clock=clock)
         self._server = BackgroundServer(lambda: create_app(settings))
-        self.http = loopback_client(self._server.start(), timeout=30)
+        self.http = loopback_client(self._server.start(), timeout=30, **journaled())
 
     def close(self) -> None:
         self.http.close()

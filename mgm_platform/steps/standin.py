@@ -15,6 +15,7 @@ from typing import Any
 from mgm_core.clock import Clock
 from mgm_core.serving import BackgroundServer, EventLoopThread
 from mgm_core.testing.http import loopback_client
+from mgm_platform.evidence.exchanges import journaled
 from mgm_wow.bridge.bridge import BridgeSettings, DesktopBridge, TagOutcome
 from mgm_wow.bridge.ebs_client import EbsClient, RetryPolicy
 from mgm_wow.bridge.injector import HttpSimulatorInjector
@@ -33,7 +34,7 @@ class DesktopStandIn:
         settings = SimulatorSettings(log_file_path=self.log_path, api_port=0, clock=clock, **FAST)
         self._simulator = BackgroundServer(lambda: create_app(settings))
         self.simulator_url = self._simulator.start()
-        self.simulator = loopback_client(self.simulator_url, timeout=10)
+        self.simulator = loopback_client(self.simulator_url, timeout=10, **journaled())
         self._loop = EventLoopThread("mgm-desktop-bridge")
         self.ebs_url = ebs_url
         self.api_key = api_key
