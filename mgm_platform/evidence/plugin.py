@@ -71,9 +71,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in tags.SEVERITY_MARKERS:
         config.addinivalue_line("markers", line)
-    config.pluginmanager.register(EvidencePlugin(config), "mgm_evidence_recorder")
-    # Every test EBS's own client journals its exchanges too (mgm_core offers the hook point).
-    config.stash[EBS_HTTP_OPTIONS] = journaled
+    if getattr(config.option, "allure_report_dir", None):
+        # Evidence only where Allure records results: without --alluredir there is no test
+        # result to attach to (and an in-process pytester run must not write into the outer one's).
+        config.pluginmanager.register(EvidencePlugin(config), "mgm_evidence_recorder")
+        # Every test EBS's own client journals its exchanges too (mgm_core offers the hook point).
+        config.stash[EBS_HTTP_OPTIONS] = journaled
     shard = config.getoption("mgm_shard", default=None)
     if shard:
         config.stash[_SHARD_KEY] = parse_shard(shard)

@@ -37,7 +37,6 @@ def bad():
 def run(pytester: pytest.Pytester):
     pytester.makefile(".feature", console=FEATURE)
     pytester.makeconftest(CONFTEST)
-    pytester.makepyfile(test_console='from pytest_bdd import scenarios\n\nscenarios("console.feature")\n')
 
     def go(*args: str) -> pytest.RunResult:
         return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mgm-steps", "-q", *args)

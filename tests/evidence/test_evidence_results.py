@@ -75,16 +75,6 @@ from pytest_bdd import given, when
 
 from mgm_platform.evidence.exchanges import journaled
 
-pytest_plugins = ["steps.world", "steps.common", "steps.enrollment", "steps.roulette", "steps.helix"]
-
-
-def pytest_bdd_apply_tag(tag, function):
-    if re.match(r"^(SC|TC)-\\d{3}$", tag):
-        pytest.mark.scenario_id(tag)(function)
-        return True
-    return None
-
-
 @given("the Extension calls its pool with an opaque bearer token")
 def opaque(world):
     world.ebs.http.get("/api/pool/me", headers={"Authorization": "Bearer opaque-unregistered-token-42"})
@@ -127,7 +117,6 @@ def run_feature(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, dsn:
     pytester.makefile(".feature", sign=feature)
     pytester.makeconftest(CONFTEST)
     pytester.makeini(INI)
-    pytester.makepyfile(test_sign='from pytest_bdd import scenarios\n\nscenarios("sign.feature")\n')
     out = pytester.path / "allure-results"
     pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--strict-markers", f"--alluredir={out}", timeout=240
