@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(func=_plugins)
 
+    from mgm_core.testing.clean_command import add_parser as add_clean_parser
+
+    add_clean_parser(sub)
+
     from mgm_twitch.eventsub_admin import add_parser as add_twitch_parser
 
     add_twitch_parser(sub)
