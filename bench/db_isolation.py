@@ -1,9 +1,15 @@
 """Per-test database isolation on the embedded server: what each technique costs.
 
-Run: ``python bench/db_isolation.py [--iterations N] [--data-dir DIR]``. Each
+Run: ``python bench/db_isolation.py [--iterations N] [--external DSN]``. Each
 technique does what the fixture around one test would do, plus a tiny stand-in
 test (connect, insert a row, close), and prints the median and 90th-percentile
 milliseconds. Figures only: nothing is asserted.
+
+The first section is the product: what the ``database_url`` fixture costs the test
+that uses it, i.e. the time the test waits for its fresh database plus the teardown
+on its critical path, with tests run back to back (the background thread that makes
+clones ahead competes with them for the same cores). The last line compares it with
+``BEGIN … ROLLBACK`` on one shared database, measured in the same run.
 """
 
 from __future__ import annotations
@@ -75,7 +81,67 @@ def report(label: str, samples: list[float]) -> None:
     print(f"{label:<48} median {statistics.median(samples):7.2f} ms   p90 {p90:7.2f} ms")
 
 
+def product(server_dsn: str, iterations: int) -> tuple[list[float], list[float]]:
+    """The fixture's path, test after test: (isolation ms per test, whole cycle ms per test)."""
+    databases = TestDatabases(server_dsn)
+    databases.start_ahead()
+    waits: list[float] = []
+    teardowns: list[float] = []
+
+    async def one_test(i: int) -> None:
+        # acquire/release block only while waiting, as in the fixture; one loop, as in the baseline.
+        started = time.perf_counter()
+        dsn = databases.acquire()
+        got = time.perf_counter()
+        await stand_in_test(dsn, i)
+        ran = time.perf_counter()
+        databases.release(database_of(dsn))
+        waits.append((got - started) * 1000)
+        teardowns.append((time.perf_counter() - ran) * 1000)
+
+    try:
+        cycles = timed(iterations, one_test)
+        isolation = [w + t for w, t in zip(waits, teardowns, strict=True)]
+    finally:
+        databases.close()
+    print(f"product: database_url fixture, {databases.strategy}, clones made ahead in the background")
+    report("  wait for a fresh database", waits)
+    report("  teardown on the test's path", teardowns)
+    report("  isolation per test (wait + teardown)", isolation)
+    report("  whole cycle with the stand-in test", cycles)
+    return isolation, cycles
+
+
+def baseline(server_dsn: str, iterations: int) -> tuple[list[float], list[float]]:
+    """BEGIN … ROLLBACK on one shared database: (BEGIN + ROLLBACK ms, whole cycle ms)."""
+    databases = TestDatabases(server_dsn)
+    try:
+        shared = databases.clone()
+        isolation: list[float] = []
+
+        async def rollback(i: int) -> None:
+            conn = await asyncpg.connect(shared)
+            started = time.perf_counter()
+            tx = conn.transaction()
+            await tx.start()
+            begun = time.perf_counter()
+            await conn.execute(TEST_INSERT, f"r{i}")
+            ending = time.perf_counter()
+            await tx.rollback()
+            isolation.append((begun - started + time.perf_counter() - ending) * 1000)
+            await conn.close()
+
+        cycles = timed(iterations, rollback)
+    finally:
+        databases.close()
+    print("baseline: one shared database, BEGIN … ROLLBACK around the stand-in test")
+    report("  isolation per test (BEGIN + ROLLBACK)", isolation)
+    report("  whole cycle with the stand-in test", cycles)
+    return isolation, cycles
+
+
 def bench(server_dsn: str, iterations: int) -> None:
+    print("-- techniques")
     databases = TestDatabases(server_dsn, prefix="mgm_bench")
     databases.create_template()
     print(f"the fixtures' automatic choice here: STRATEGY {databases.strategy}")
@@ -172,7 +238,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.external:
         print(f"server: external, tmp={tempfile.gettempdir()}")
-        bench(args.external, args.iterations)
+        run_all(args.external, args.iterations)
         return
     started = time.perf_counter()
     with embedded_test_server() as server:
@@ -181,7 +247,21 @@ def main() -> None:
             f"data in {Path(server.data_dir).parent}, mode {server.run_mode}, "
             f"started in {(time.perf_counter() - started) * 1000:.0f} ms"
         )
-        bench(server.dsn, args.iterations)
+        run_all(server.dsn, args.iterations)
+
+
+def run_all(server_dsn: str, iterations: int) -> None:
+    bench(server_dsn, iterations)
+    print("-- the product against its baseline (medians)")
+    product_isolation, product_cycle = product(server_dsn, iterations)
+    baseline_isolation, baseline_cycle = baseline(server_dsn, iterations)
+    mine, theirs = statistics.median(product_isolation), statistics.median(baseline_cycle)
+    print(
+        f"per-test isolation: {mine:.2f} ms (wait + teardown; whole cycle "
+        f"{statistics.median(product_cycle):.2f} ms) vs BEGIN…ROLLBACK baseline {theirs:.2f} ms "
+        f"(whole cycle; BEGIN+ROLLBACK alone {statistics.median(baseline_isolation):.2f} ms): "
+        f"ratio {mine / theirs:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -36,13 +36,15 @@ def machine_id() -> str:
 
 
 def process_start(pid: int) -> int | None:
-    """When process ``pid`` started (clock ticks since boot), or ``None`` when it does not exist."""
+    """When process ``pid`` started (clock ticks since boot), or ``None`` when it is gone (or a zombie)."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_bytes()
     except (OSError, ValueError):
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
     fields = raw[raw.rfind(b")") + 2 :].split()
+    if fields[:1] in ([b"Z"], [b"X"]):  # exited, not yet reaped: as good as gone
+        return None
     try:
         return int(fields[19])  # field 22 of the whole line
     except (IndexError, ValueError):
