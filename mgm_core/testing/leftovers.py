@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import re
@@ -32,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 
@@ -41,10 +42,48 @@ from mgm_core.testing.owner import Owner, process_start
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE_S = 24 * 3600.0
-CLUSTER_DIR_PREFIX = "mgm-pg-"  # kept equal to mgm_core.testing.postgres.CLUSTER_DIR_PREFIX
+CLUSTER_DIR_PREFIX = "mgm-pg-"
 OWNER_FILE = "owner.json"
+# Where the test fixtures put embedded clusters, when set (else /dev/shm or the temp dir).
+SCRATCH_DIR_ENV = "MGM_TEST_SCRATCH_DIR"
 # Names the test fixtures give (mgm_<worker>_<pid>_<hex>_<n|tmpl|...>); nothing else is ours.
-TEST_DATABASE_NAME = re.compile(r"^mgm_[a-z0-9]{1,8}_\d+_[0-9a-f]{6}_[a-z0-9_]+$")
+TEST_DATABASE_NAME = re.compile(r"^(mgm_[a-z0-9]{1,8}_\d+_[0-9a-f]{6})_[a-z0-9_]+$")
+# Dead runs' registry files are kept this long at most once their databases may be elsewhere.
+REGISTRY_MAX_AGE_S = 7 * 24 * 3600.0
+
+
+def registry_dir() -> Path:
+    """Where each live test process registers its database prefix, on this machine."""
+    return Path(tempfile.gettempdir()) / "mgm-test-owners"
+
+
+def register(prefix: str, server: str, owner: Owner) -> Path:
+    """Record that ``owner`` makes databases named ``<prefix>_*`` on ``server``, before it makes any.
+
+    A database whose ``CREATE`` completes after its run was killed never gets its comment;
+    the registry still names its owner.
+    """
+    folder = registry_dir()
+    folder.mkdir(mode=0o777, exist_ok=True)
+    path = folder / f"{prefix}.json"
+    record = json.loads(owner.stamp()) | {"server": server}
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(record), encoding="utf-8")
+    scratch.replace(path)
+    return path
+
+
+def _registered() -> dict[str, tuple[Owner, str, Path]]:
+    """Registered prefixes: their owner, the server they were made on and the registry file."""
+    found: dict[str, tuple[Owner, str, Path]] = {}
+    with contextlib.suppress(OSError):
+        for path in registry_dir().glob("mgm_*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                text = path.read_text(encoding="utf-8")
+                owner = Owner.from_stamp(text)
+                if owner is not None:
+                    found[path.stem] = (owner, str(json.loads(text).get("server", "")), path)
+    return found
 
 
 @dataclass(frozen=True)
@@ -62,10 +101,12 @@ class Leftover:
 
 
 def server_label(dsn: str) -> str:
-    """``host:port`` of a DSN, without user or password (safe to print and log)."""
+    """``host:port`` of a DSN (``socket:port?host=<dir>`` for a unix socket), never user or password."""
     parts = urlsplit(dsn)
-    host = parts.hostname or "local socket"
-    return f"{host}:{parts.port or 5432}"
+    if parts.hostname:
+        return f"{parts.hostname}:{parts.port or 5432}"
+    query = dict(parse_qsl(parts.query))
+    return f"socket:{query.get('port', parts.port or 5432)}?host={query.get('host', '')}"
 
 
 def _age_text(seconds: float) -> str:
@@ -75,9 +116,8 @@ def _age_text(seconds: float) -> str:
 # --------------------------------------------------------------------------- databases
 
 
-def _judge_database(name: str, stamp: str | None, file_age: float | None, max_age: float) -> str | None:
+def _judge_database(name: str, owner: Owner | None, file_age: float | None, max_age: float) -> str | None:
     """Why database ``name`` is a dead run's leftover, or ``None`` to leave it alone."""
-    owner = Owner.from_stamp(stamp)
     if owner is not None:
         if owner.local:
             return None if owner.alive() else f"its run, {owner.describe()}, has exited"
@@ -88,13 +128,28 @@ def _judge_database(name: str, stamp: str | None, file_age: float | None, max_ag
     return None
 
 
-async def _find_databases(conn: asyncpg.Connection, where: str, max_age: float) -> list[Leftover]:
+async def _find_databases(
+    conn: asyncpg.Connection, where: str, max_age: float, prefix: str
+) -> list[Leftover]:
     rows = await conn.fetch(
         "SELECT oid, datname, shobj_description(oid, 'pg_database') AS stamp"
-        " FROM pg_database WHERE starts_with(datname, 'mgm_') ORDER BY datname"
+        " FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname",
+        prefix,
     )
+    registered = _registered()
+    # A database without its own stamp takes its run's: from the registry, else a stamped sibling.
+    by_group: dict[str, Owner] = {prefix: owner for prefix, (owner, _, _) in registered.items()}
+    for row in rows:
+        group = TEST_DATABASE_NAME.match(row["datname"])
+        owner = Owner.from_stamp(row["stamp"])
+        if group and owner is not None:
+            by_group.setdefault(group.group(1), owner)
     found = []
     for row in rows:
+        owner = Owner.from_stamp(row["stamp"])
+        group = TEST_DATABASE_NAME.match(row["datname"])
+        if owner is None and group is not None:
+            owner = by_group.get(group.group(1))
         try:
             # When its files were made: the server's own clock, whoever created it.
             file_age = await conn.fetchval(
@@ -103,20 +158,20 @@ async def _find_databases(conn: asyncpg.Connection, where: str, max_age: float) 
             )
         except asyncpg.PostgresError:  # no privilege, or another tablespace: age unknown
             file_age = None
-        reason = _judge_database(row["datname"], row["stamp"], file_age, max_age)
+        reason = _judge_database(row["datname"], owner, file_age, max_age)
         if reason is not None:
             found.append(Leftover("database", row["datname"], where, reason))
     return found
 
 
 async def _clean_databases(
-    server_dsn: str, max_age: float, dry_run: bool
+    server_dsn: str, max_age: float, dry_run: bool, prefix: str
 ) -> tuple[list[Leftover], list[str]]:
     where = server_label(server_dsn)
     conn = await asyncpg.connect(server_dsn, timeout=10)
     removed, failed = [], []
     try:
-        for item in await _find_databases(conn, where, max_age):
+        for item in await _find_databases(conn, where, max_age, prefix):
             if not dry_run:
                 quoted = '"' + item.name.replace('"', '""') + '"'
                 try:
@@ -125,9 +180,33 @@ async def _clean_databases(
                     failed.append(f"database {item.name} on {where}: {exc}")
                     continue
             removed.append(item)
+        if not dry_run:
+            await _forget_registered(conn, where)
     finally:
         await conn.close()
     return removed, failed
+
+
+async def _forget_registered(conn: asyncpg.Connection, where: str) -> None:
+    """Remove registry files of dead runs on this server once none of their databases is left."""
+    for prefix, (owner, server, path) in _registered().items():
+        if not owner.local or owner.alive() or server != where:
+            continue
+        left = await conn.fetchval(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, $1)", prefix + "_"
+        )
+        if left == 0:
+            path.unlink(missing_ok=True)
+
+
+def _forget_stale_registrations() -> None:
+    """Remove registry files of dead runs whose server is gone (a dead embedded one) or that are old."""
+    for _prefix, (owner, server, path) in _registered().items():
+        if not owner.local or owner.alive():
+            continue
+        socket_dir = server.split("?host=", 1)[1] if "?host=" in server else None
+        if (socket_dir and not Path(socket_dir).exists()) or time.time() - owner.created > REGISTRY_MAX_AGE_S:
+            path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- clusters
@@ -135,7 +214,9 @@ async def _clean_databases(
 
 def default_scratch_dirs() -> list[Path]:
     """Where embedded test clusters are made: ``/dev/shm`` and the temporary directory."""
-    dirs = [Path("/dev/shm"), Path(tempfile.gettempdir())]
+    chosen = os.environ.get(SCRATCH_DIR_ENV, "").strip()
+    dirs = [Path(chosen)] if chosen else []
+    dirs += [Path("/dev/shm"), Path(tempfile.gettempdir())]
     return [d for i, d in enumerate(dirs) if d.is_dir() and d not in dirs[:i]]
 
 
@@ -261,17 +342,26 @@ def clean_all(
     clusters: bool = True,
     max_age: float = DEFAULT_MAX_AGE_S,
     dry_run: bool = False,
+    prefix: str = "mgm_",
 ) -> CleanResult:
-    """Remove (or with ``dry_run`` only list) dead runs' databases on ``server_dsns`` and clusters."""
+    """Remove (or with ``dry_run`` only list) dead runs' databases on ``server_dsns`` and clusters.
+
+    Only databases whose names start with ``prefix`` (which must start with ``mgm_``) are
+    considered; clusters are looked for in ``scratch_dirs`` (default: :func:`default_scratch_dirs`).
+    """
+    if not prefix.startswith("mgm_"):
+        raise ValueError(f"prefix must start with mgm_; got {prefix!r}")
     result = CleanResult([], [])
     for dsn in dict.fromkeys(server_dsns):
         try:
-            removed, failed = asyncio.run(_clean_databases(dsn, max_age, dry_run))
+            removed, failed = asyncio.run(_clean_databases(dsn, max_age, dry_run, prefix))
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             result.failed.append(f"server {server_label(dsn)}: {type(exc).__name__}: {exc}")
             continue
         result.removed += removed
         result.failed += failed
+    if not dry_run:
+        _forget_stale_registrations()
     if clusters:
         dirs = default_scratch_dirs() if scratch_dirs is None else list(scratch_dirs)
         removed, failed = _clean_clusters(dirs, max_age, dry_run)

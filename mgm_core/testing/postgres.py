@@ -48,7 +48,14 @@ import pytest
 
 from mgm_core.db.embedded import EmbeddedPostgres, dsn_with_database
 from mgm_core.db.migrate import migrate
-from mgm_core.testing.leftovers import CLUSTER_DIR_PREFIX, OWNER_FILE, clean
+from mgm_core.testing.leftovers import (
+    CLUSTER_DIR_PREFIX,
+    OWNER_FILE,
+    SCRATCH_DIR_ENV,
+    clean,
+    register,
+    server_label,
+)
 from mgm_core.testing.owner import Owner
 
 log = logging.getLogger(__name__)
@@ -123,6 +130,7 @@ class TestDatabases:
         self._clones: set[str] = set()
         self._clones_lock = threading.Lock()
         self._ahead: _Ahead | None = None
+        self._registration: Path | None = None
 
     def dsn_for(self, database: str) -> str:
         """The server DSN pointed at ``database``."""
@@ -178,6 +186,7 @@ class TestDatabases:
         if self.template is not None:
             return self.template
         name = f"{self.prefix}_tmpl"
+        self._registration = register(self.prefix, server_label(self.server_dsn), Owner.current())
 
         async def build() -> list[int]:
             await self._pick_strategy()
@@ -260,6 +269,9 @@ class TestDatabases:
                 )
             )
         self.template = None
+        if self._registration is not None:
+            self._registration.unlink(missing_ok=True)
+            self._registration = None
 
 
 class _Ahead:
@@ -353,6 +365,10 @@ class _Ahead:
 
 
 def _scratch_parent() -> str:
+    """``MGM_TEST_SCRATCH_DIR`` when set, else ``/dev/shm`` when it has room, else the temp dir."""
+    chosen = os.environ.get(SCRATCH_DIR_ENV, "").strip()
+    if chosen:
+        return chosen
     shm = Path("/dev/shm")
     try:
         if shm.is_dir() and shutil.disk_usage(shm).free >= SHM_MIN_FREE_BYTES:
