@@ -109,6 +109,25 @@ def server_label(dsn: str) -> str:
     return f"socket:{query.get('port', parts.port or 5432)}?host={query.get('host', '')}"
 
 
+def filesystem_now(parent: Path) -> float | None:
+    """Now on the clock that stamps files in ``parent`` (the kernel's), read from a fresh file.
+
+    File ages must not use ``time.time()``: under a shifted process clock (``faketime``, as
+    CI runs the suite) it is years away from every mtime, and a live run's cluster would
+    look ancient.
+    """
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mgm-clock-", dir=parent)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
 def _age_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h old" if seconds >= 3600 else f"{seconds / 60:.0f} min old"
 
@@ -121,8 +140,10 @@ def _judge_database(name: str, owner: Owner | None, file_age: float | None, max_
     if owner is not None:
         if owner.local:
             return None if owner.alive() else f"its run, {owner.describe()}, has exited"
-        age = file_age if file_age is not None else time.time() - owner.created
-        return f"made by {owner.describe()}, {_age_text(age)}" if age > max_age else None
+        # Only the server's own clock dates it: the stamp's time is another machine's, maybe faked.
+        if file_age is not None and file_age > max_age:
+            return f"made by {owner.describe()}, {_age_text(file_age)}"
+        return None
     if TEST_DATABASE_NAME.match(name) and file_age is not None and file_age > max_age:
         return f"unstamped test database, {_age_text(file_age)}"
     return None
@@ -201,12 +222,15 @@ async def _forget_registered(conn: asyncpg.Connection, where: str) -> None:
 
 def _forget_stale_registrations() -> None:
     """Remove registry files of dead runs whose server is gone (a dead embedded one) or that are old."""
+    now = filesystem_now(registry_dir())
     for _prefix, (owner, server, path) in _registered().items():
         if not owner.local or owner.alive():
             continue
         socket_dir = server.split("?host=", 1)[1] if "?host=" in server else None
-        if (socket_dir and not Path(socket_dir).exists()) or time.time() - owner.created > REGISTRY_MAX_AGE_S:
-            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            old = now is not None and now - path.stat().st_mtime > REGISTRY_MAX_AGE_S
+            if (socket_dir and not Path(socket_dir).exists()) or old:
+                path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- clusters
@@ -244,7 +268,7 @@ def _lock_pid(path: Path) -> int | None:
         return None
 
 
-def _judge_cluster(folder: Path, max_age: float) -> str | None:
+def _judge_cluster(folder: Path, max_age: float, now: float | None) -> str | None:
     """Why cluster directory ``folder`` is a dead run's leftover, or ``None`` to leave it alone."""
     locks = sorted(folder.glob("pg*.lock"))
     try:
@@ -256,7 +280,8 @@ def _judge_cluster(folder: Path, max_age: float) -> str | None:
         if owner.alive() or any(_lock_is_held(lock) for lock in locks):
             return None
         return f"its run, {owner.describe()}, has exited"
-    age = time.time() - folder.stat().st_mtime
+    # Age on the file system's clock; unknown (None) never counts as old.
+    age = now - folder.stat().st_mtime if now is not None else -1.0
     if owner is not None:  # another machine's, seen through a shared folder
         return f"made by {owner.describe()}, {_age_text(age)}" if age > max_age else None
     if locks:
@@ -305,11 +330,12 @@ def _clean_clusters(
             entries = sorted(parent.iterdir())
         except OSError:
             continue
+        now = filesystem_now(parent) if any(e.name.startswith(CLUSTER_DIR_PREFIX) for e in entries) else None
         for folder in entries:
             if not folder.name.startswith(CLUSTER_DIR_PREFIX) or folder.is_symlink() or not folder.is_dir():
                 continue
             try:
-                reason = _judge_cluster(folder, max_age)
+                reason = _judge_cluster(folder, max_age, now)
             except OSError:  # vanished while we looked: its owner removed it
                 continue
             if reason is None:

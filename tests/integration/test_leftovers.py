@@ -452,3 +452,14 @@ def test_a_database_made_after_its_run_died_goes_by_the_run_s_registration(
     finally:
         _fetch(private_server, f'DROP DATABASE IF EXISTS "{name}"')
         (registry / f"{run}.json").unlink(missing_ok=True)
+
+
+def test_a_shifted_process_clock_does_not_age_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI runs the suite under faketime: ten years ahead, every mtime looks ancient to time.time().
+    fresh = make_cluster_dir(tmp_path, "fresh", None, None)
+    shifted = time.time() + 10 * 365 * 24 * 3600
+    monkeypatch.setattr(time, "time", lambda: shifted)
+    assert clean_all(scratch_dirs=[tmp_path]).removed == []
+    assert fresh.exists()
