@@ -160,9 +160,9 @@ def make_database(private_server: str, prefix: str) -> Iterator[Callable[[str, s
         statements = [f'CREATE DATABASE "{name}"']
         if comment is not None:
             statements.append(f"COMMENT ON DATABASE \"{name}\" IS '{comment}'")
+        made.append(name)
         for statement in statements:
             _fetch(private_server, statement)
-        made.append(name)
         return name
 
     yield make
