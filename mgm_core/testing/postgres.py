@@ -67,6 +67,8 @@ SHM_MIN_FREE_BYTES = 256 * 1024 * 1024
 T = TypeVar("T")
 # Clones kept ready per worker: two cover a test that finishes while one is still being made.
 DEFAULT_AHEAD = 2
+# Used clones awaiting their drop, at most; past it a drop goes before the next clone.
+MAX_PENDING_DROPS = 2
 # How long a test may wait for its database before we call the server stuck.
 ACQUIRE_TIMEOUT_S = 120.0
 
@@ -278,8 +280,8 @@ class _Ahead:
     """A thread that keeps clones ready and drops used ones, over one admin connection.
 
     Making a clone comes first while fewer than ``depth`` are ready; drops wait for a lull
-    (they are on nobody's critical path), and whatever is left at :meth:`stop` is dropped
-    by :meth:`TestDatabases.close`.
+    (they are on nobody's critical path) unless ``MAX_PENDING_DROPS`` are waiting, and
+    whatever is left at :meth:`stop` is dropped by :meth:`TestDatabases.close`.
     """
 
     def __init__(self, owner: TestDatabases, template: str, depth: int) -> None:
@@ -335,6 +337,10 @@ class _Ahead:
             while True:
                 if self._stopping:
                     return None
+                # Drops wait for a lull, but only so long: tests faster than clones must not
+                # pile up used databases (each ~8 MB, on /dev/shm).
+                if len(self._drops) >= MAX_PENDING_DROPS:
+                    return ("drop", self._drops.pop(0))
                 if self._ready.qsize() < self._depth:
                     return ("clone", self._owner._next_clone_name())
                 if self._drops:

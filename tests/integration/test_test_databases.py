@@ -292,3 +292,17 @@ def test_the_embedded_cluster_lives_in_memory(pg_server_dsn: str, database_url: 
     assert data_directory.startswith("/dev/shm/mgm-pg-")
     owner = json.loads((Path(data_directory).parent / "owner.json").read_text())
     assert owner["pid"] == os.getpid()
+
+
+def test_tests_faster_than_clones_do_not_pile_up_databases(pg_server_dsn: str) -> None:
+    databases = TestDatabases(pg_server_dsn)
+    try:
+        databases.start_ahead(depth=2)
+        for _ in range(20):  # each "test" ends at once, far faster than a clone is made
+            databases.release(database_of(databases.acquire()))
+        left = databases_named(pg_server_dsn, databases.prefix)
+        # template + 2 ready + 1 being made + a few drops waiting; not one per test run so far
+        assert len(left) <= 8, left
+    finally:
+        databases.close()
+    assert databases_named(pg_server_dsn, databases.prefix) == []
