@@ -1,9 +1,17 @@
 """Per-test database isolation on the embedded server: what each technique costs.
 
-Run: ``python bench/db_isolation.py [--iterations N] [--data-dir DIR]``. Each
+Run: ``python bench/db_isolation.py [--iterations N] [--external DSN] [--busy-ms MS]``. Each
 technique does what the fixture around one test would do, plus a tiny stand-in
 test (connect, insert a row, close), and prints the median and 90th-percentile
 milliseconds. Figures only: nothing is asserted.
+
+The first section is the product: what the ``database_url`` fixture costs the test
+that uses it, i.e. the time the test waits for its fresh database plus the teardown
+on its critical path, with tests run back to back (the background thread that makes
+clones ahead competes with them for the same cores): once with tiny tests (the worst
+case: they outpace the clones), then with tests that are busy ``--busy-ms`` besides the
+stand-in, as the suite's are. The last line compares the latter with ``BEGIN …
+ROLLBACK`` on one shared database (its BEGIN + ROLLBACK), measured in the same run.
 """
 
 from __future__ import annotations
@@ -24,10 +32,13 @@ from mgm_core.testing.postgres import TestDatabases, database_of, embedded_test_
 TEST_INSERT = "INSERT INTO chat_deliveries_seen (kind, id, seen_at) VALUES ('message', $1, now())"
 
 
-async def stand_in_test(dsn: str, n: int) -> None:
+async def stand_in_test(dsn: str, n: int, busy_ms: float = 0.0) -> None:
+    """Connect, insert a row, close; ``busy_ms`` stands for the rest of a real test (the EBS start…)."""
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(TEST_INSERT, f"m{n}")
+        if busy_ms:
+            await asyncio.sleep(busy_ms / 1000)
     finally:
         await conn.close()
 
@@ -75,7 +86,74 @@ def report(label: str, samples: list[float]) -> None:
     print(f"{label:<48} median {statistics.median(samples):7.2f} ms   p90 {p90:7.2f} ms")
 
 
+def product(server_dsn: str, iterations: int, busy_ms: float) -> tuple[list[float], list[float]]:
+    """The fixture's path, test after test: (isolation ms per test, whole cycle ms per test)."""
+    databases = TestDatabases(server_dsn)
+    databases.start_ahead()
+    waits: list[float] = []
+    teardowns: list[float] = []
+
+    async def one_test(i: int) -> None:
+        # acquire/release block only while waiting, as in the fixture; one loop, as in the baseline.
+        started = time.perf_counter()
+        dsn = databases.acquire()
+        got = time.perf_counter()
+        await stand_in_test(dsn, i, busy_ms)
+        ran = time.perf_counter()
+        databases.release(database_of(dsn))
+        waits.append((got - started) * 1000)
+        teardowns.append((time.perf_counter() - ran) * 1000)
+
+    try:
+        cycles = timed(iterations, one_test)
+        isolation = [w + t for w, t in zip(waits, teardowns, strict=True)]
+    finally:
+        databases.close()
+    print(
+        f"product: database_url fixture, {databases.strategy}, clones made ahead in the background,"
+        f" tests of {busy_ms:g} ms + the stand-in"
+    )
+    report("  wait for a fresh database", waits)
+    report("  teardown on the test's path", teardowns)
+    report("  isolation per test (wait + teardown)", isolation)
+    report("  whole cycle with the stand-in test", cycles)
+    return isolation, cycles
+
+
+def baseline(server_dsn: str, iterations: int, busy_ms: float) -> tuple[list[float], list[float]]:
+    """BEGIN … ROLLBACK on one shared database: (BEGIN + ROLLBACK ms, whole cycle ms)."""
+    databases = TestDatabases(server_dsn)
+    try:
+        shared = databases.clone()
+        isolation: list[float] = []
+
+        async def rollback(i: int) -> None:
+            conn = await asyncpg.connect(shared)
+            started = time.perf_counter()
+            tx = conn.transaction()
+            await tx.start()
+            begun = time.perf_counter()
+            await conn.execute(TEST_INSERT, f"r{i}")
+            if busy_ms:
+                await asyncio.sleep(busy_ms / 1000)
+            ending = time.perf_counter()
+            await tx.rollback()
+            isolation.append((begun - started + time.perf_counter() - ending) * 1000)
+            await conn.close()
+
+        cycles = timed(iterations, rollback)
+    finally:
+        databases.close()
+    print(
+        f"baseline: one shared database, BEGIN … ROLLBACK around the stand-in test, tests of {busy_ms:g} ms"
+    )
+    report("  isolation per test (BEGIN + ROLLBACK)", isolation)
+    report("  whole cycle with the stand-in test", cycles)
+    return isolation, cycles
+
+
 def bench(server_dsn: str, iterations: int) -> None:
+    print("-- techniques")
     databases = TestDatabases(server_dsn, prefix="mgm_bench")
     databases.create_template()
     print(f"the fixtures' automatic choice here: STRATEGY {databases.strategy}")
@@ -169,10 +247,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--external", help="bench this server DSN instead of an embedded one")
+    parser.add_argument(
+        "--busy-ms",
+        type=float,
+        default=50.0,
+        help="what the rest of a test takes besides the stand-in (the suite's database tests: 100+ ms)",
+    )
     args = parser.parse_args()
     if args.external:
         print(f"server: external, tmp={tempfile.gettempdir()}")
-        bench(args.external, args.iterations)
+        run_all(args.external, args.iterations, args.busy_ms)
         return
     started = time.perf_counter()
     with embedded_test_server() as server:
@@ -181,7 +265,23 @@ def main() -> None:
             f"data in {Path(server.data_dir).parent}, mode {server.run_mode}, "
             f"started in {(time.perf_counter() - started) * 1000:.0f} ms"
         )
-        bench(server.dsn, args.iterations)
+        run_all(server.dsn, args.iterations, args.busy_ms)
+
+
+def run_all(server_dsn: str, iterations: int, busy_ms: float) -> None:
+    bench(server_dsn, iterations)
+    print("-- worst case: tiny tests back to back, faster than clones can be made")
+    product(server_dsn, iterations, 0.0)
+    print(f"-- the product against its baseline, tests busy {busy_ms:g} ms (see bench/README.md)")
+    product_isolation, product_cycle = product(server_dsn, iterations, busy_ms)
+    baseline_isolation, baseline_cycle = baseline(server_dsn, iterations, busy_ms)
+    mine, theirs = statistics.median(product_isolation), statistics.median(baseline_isolation)
+    print(
+        f"per-test isolation (median, tests busy {busy_ms:g} ms): product {mine:.2f} ms (wait + teardown)"
+        f" vs BEGIN…ROLLBACK baseline {theirs:.2f} ms (BEGIN + ROLLBACK); whole cycles"
+        f" {statistics.median(product_cycle):.1f} vs {statistics.median(baseline_cycle):.1f} ms;"
+        f" ratio {mine / theirs:.2f}"
+    )
 
 
 if __name__ == "__main__":

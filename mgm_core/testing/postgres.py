@@ -9,7 +9,14 @@ As a pytest plugin (list ``mgm_core.testing.postgres`` in ``pytest_plugins``) it
 * ``pg_test_databases`` (session): the :class:`TestDatabases` of this worker, its
   template already migrated.
 * ``database_url`` (function): the DSN of a fresh database cloned from the template,
-  dropped (with any connections left open) after the test.
+  dropped (with any connections left open) after the test. Clones are made ahead of
+  need and dropped by a background thread (:meth:`TestDatabases.start_ahead`), so a
+  test waits for neither unless it outpaces the server.
+
+Every database made here carries an owner stamp as its comment, and every embedded
+cluster an ``owner.json`` (see :mod:`mgm_core.testing.owner`), so what a killed run left
+behind can be told from what a live run uses: :mod:`mgm_core.testing.leftovers` removes
+the former at the start of the next session and from ``mgm clean``.
 
 Names carry the worker id, the pid and a random suffix, so parallel workers and
 concurrent runs against one shared server never collide. :class:`TestDatabases`
@@ -22,10 +29,13 @@ import asyncio
 import itertools
 import logging
 import os
+import queue
 import re
 import secrets
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,6 +48,15 @@ import pytest
 
 from mgm_core.db.embedded import EmbeddedPostgres, dsn_with_database
 from mgm_core.db.migrate import migrate
+from mgm_core.testing.leftovers import (
+    CLUSTER_DIR_PREFIX,
+    OWNER_FILE,
+    SCRATCH_DIR_ENV,
+    clean,
+    register,
+    server_label,
+)
+from mgm_core.testing.owner import Owner
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +65,13 @@ EXTERNAL_DSN_ENV = "MGM_TEST_DATABASE_URL"
 SHM_MIN_FREE_BYTES = 256 * 1024 * 1024
 
 T = TypeVar("T")
+# Clones kept ready per worker: two cover a test that finishes while one is still being made.
+DEFAULT_AHEAD = 2
+# Used clones awaiting their drop, at most; past it a drop goes before the next clone.
+MAX_PENDING_DROPS = 2
+# How long a test may wait for its database before we call the server stuck.
+ACQUIRE_TIMEOUT_S = 120.0
+
 # "default" (what "auto" becomes before PostgreSQL 15) leaves the STRATEGY clause out.
 Strategy = Literal["auto", "WAL_LOG", "FILE_COPY", "default"]
 
@@ -104,6 +130,9 @@ class TestDatabases:
         self.template: str | None = None
         self._counter = itertools.count(1)
         self._clones: set[str] = set()
+        self._clones_lock = threading.Lock()
+        self._ahead: _Ahead | None = None
+        self._registration: Path | None = None
 
     def dsn_for(self, database: str) -> str:
         """The server DSN pointed at ``database``."""
@@ -126,6 +155,26 @@ class TestDatabases:
         else:
             self.strategy = "FILE_COPY" if row["fsync"] == "off" else "WAL_LOG"
 
+    def _create_statements(self, name: str, template: str | None) -> list[str]:
+        """``CREATE DATABASE`` (a clone when ``template`` is given) and its owner stamp."""
+        create = f"CREATE DATABASE {_quote_ident(name)}"
+        if template is not None:
+            create += f" TEMPLATE {_quote_ident(template)}"
+            if self.strategy in ("WAL_LOG", "FILE_COPY"):
+                create += f" STRATEGY {self.strategy}"
+        stamp = Owner.current().stamp().replace("'", "''")
+        return [create, f"COMMENT ON DATABASE {_quote_ident(name)} IS '{stamp}'"]
+
+    def _next_clone_name(self) -> str:
+        name = f"{self.prefix}_{next(self._counter)}"
+        with self._clones_lock:
+            self._clones.add(name)
+        return name
+
+    def _forget(self, name: str) -> None:
+        with self._clones_lock:
+            self._clones.discard(name)
+
     async def _admin(self, *statements: str) -> None:
         conn = await asyncpg.connect(self.server_dsn)
         try:
@@ -139,10 +188,11 @@ class TestDatabases:
         if self.template is not None:
             return self.template
         name = f"{self.prefix}_tmpl"
+        self._registration = register(self.prefix, server_label(self.server_dsn), Owner.current())
 
         async def build() -> list[int]:
             await self._pick_strategy()
-            await self._admin(f"CREATE DATABASE {_quote_ident(name)}")
+            await self._admin(*self._create_statements(name, None))
             try:
                 conn = await asyncpg.connect(self.dsn_for(name))
                 try:
@@ -164,24 +214,54 @@ class TestDatabases:
         return name
 
     def clone(self) -> str:
-        """Create a fresh database from the template; returns its DSN."""
+        """Create a fresh database from the template now; returns its DSN."""
         template = self.create_template()
-        name = f"{self.prefix}_{next(self._counter)}"
-        statement = f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}"
-        if self.strategy in ("WAL_LOG", "FILE_COPY"):
-            statement += f" STRATEGY {self.strategy}"
-        _run(lambda: self._admin(statement))
-        self._clones.add(name)
+        name = self._next_clone_name()
+        try:
+            _run(lambda: self._admin(*self._create_statements(name, template)))
+        except BaseException:
+            self._forget(name)
+            raise
         return self.dsn_for(name)
 
     def drop(self, name: str) -> None:
-        """Drop database ``name``, ending any connection still open on it."""
+        """Drop database ``name`` now, ending any connection still open on it."""
         _run(lambda: self._admin(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)"))
-        self._clones.discard(name)
+        self._forget(name)
+
+    def start_ahead(self, depth: int = DEFAULT_AHEAD) -> None:
+        """Keep ``depth`` clones ready and drop released ones on a background thread.
+
+        After this, :meth:`acquire` hands out a ready clone and :meth:`release` queues a
+        drop, so neither waits for ``CREATE``/``DROP DATABASE`` unless tests outpace them.
+        """
+        if self._ahead is not None:
+            return
+        template = self.create_template()
+        self._ahead = _Ahead(self, template, depth)
+        self._ahead.start()
+
+    def acquire(self) -> str:
+        """The DSN of a fresh clone: a ready one when :meth:`start_ahead` runs, else made now."""
+        if self._ahead is None:
+            return self.clone()
+        return self.dsn_for(self._ahead.take())
+
+    def release(self, name: str) -> None:
+        """Done with clone ``name``: queue its drop (or drop it now without :meth:`start_ahead`)."""
+        if self._ahead is None:
+            self.drop(name)
+        else:
+            self._ahead.discard(name)
 
     def close(self) -> None:
-        """Drop every clone still present and the template."""
-        names = sorted(self._clones)
+        """Stop the background thread; drop every clone still present and the template."""
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
+        with self._clones_lock:
+            names = sorted(self._clones)
+            self._clones.clear()
         if self.template is not None:
             names.append(self.template)
         if names:
@@ -190,11 +270,111 @@ class TestDatabases:
                     *(f"DROP DATABASE IF EXISTS {_quote_ident(n)} WITH (FORCE)" for n in names)
                 )
             )
-        self._clones.clear()
         self.template = None
+        if self._registration is not None:
+            self._registration.unlink(missing_ok=True)
+            self._registration = None
+
+
+class _Ahead:
+    """A thread that keeps clones ready and drops used ones, over one admin connection.
+
+    Making a clone comes first while fewer than ``depth`` are ready; drops wait for a lull
+    (they are on nobody's critical path) unless ``MAX_PENDING_DROPS`` are waiting, and
+    whatever is left at :meth:`stop` is dropped by :meth:`TestDatabases.close`.
+    """
+
+    def __init__(self, owner: TestDatabases, template: str, depth: int) -> None:
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1; got {depth}")
+        self._owner = owner
+        self._template = template
+        self._depth = depth
+        self._ready: queue.Queue[str] = queue.Queue()
+        self._drops: list[str] = []
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name=f"mgm-db-ahead-{owner.prefix}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def take(self) -> str:
+        deadline = time.monotonic() + ACQUIRE_TIMEOUT_S
+        while True:
+            try:
+                name = self._ready.get(timeout=0.05)
+            except queue.Empty:
+                if self._error is not None:
+                    raise RuntimeError(
+                        f"could not prepare a test database from {self._template}: {self._error}"
+                    ) from self._error
+                if not self._thread.is_alive():
+                    raise RuntimeError("the thread preparing test databases has stopped") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"no test database ready after {ACQUIRE_TIMEOUT_S:g} s; is the server overloaded?"
+                    ) from None
+                continue
+            with self._wake:
+                self._wake.notify()
+            return name
+
+    def discard(self, name: str) -> None:
+        with self._wake:
+            self._drops.append(name)
+            self._wake.notify()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        self._thread.join(timeout=30)
+
+    def _next(self) -> tuple[str, str] | None:
+        with self._wake:
+            while True:
+                if self._stopping:
+                    return None
+                # Drops wait for a lull, but only so long: tests faster than clones must not
+                # pile up used databases (each ~8 MB, on /dev/shm).
+                if len(self._drops) >= MAX_PENDING_DROPS:
+                    return ("drop", self._drops.pop(0))
+                if self._ready.qsize() < self._depth:
+                    return ("clone", self._owner._next_clone_name())
+                if self._drops:
+                    return ("drop", self._drops.pop(0))
+                self._wake.wait()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to the next take()
+            log.warning("preparing test databases failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+            self._error = exc
+
+    async def _serve(self) -> None:
+        conn = await asyncpg.connect(self._owner.server_dsn)
+        try:
+            while (job := self._next()) is not None:
+                kind, name = job
+                if kind == "clone":
+                    for statement in self._owner._create_statements(name, self._template):
+                        await conn.execute(statement)
+                    self._ready.put(name)
+                else:
+                    await conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")
+                    self._owner._forget(name)
+        finally:
+            await conn.close()
 
 
 def _scratch_parent() -> str:
+    """``MGM_TEST_SCRATCH_DIR`` when set, else ``/dev/shm`` when it has room, else the temp dir."""
+    chosen = os.environ.get(SCRATCH_DIR_ENV, "").strip()
+    if chosen:
+        return chosen
     shm = Path("/dev/shm")
     try:
         if shm.is_dir() and shutil.disk_usage(shm).free >= SHM_MIN_FREE_BYTES:
@@ -206,8 +386,13 @@ def _scratch_parent() -> str:
 
 @contextmanager
 def embedded_test_server() -> Iterator[EmbeddedPostgres]:
-    """A throw-away, non-durable embedded server in a scratch directory removed afterwards."""
-    data_dir = Path(tempfile.mkdtemp(prefix="mgm-pg-", dir=_scratch_parent()))
+    """A throw-away, non-durable embedded server in a scratch directory removed afterwards.
+
+    The directory gets an ``owner.json`` stamp before anything else, so a cleaner can tell
+    it from a cluster whose run was killed.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix=CLUSTER_DIR_PREFIX, dir=_scratch_parent()))
+    (data_dir / OWNER_FILE).write_text(Owner.current().stamp(), encoding="utf-8")
     # mkdtemp makes it 0700; as root the server runs as nobody, who must traverse it.
     data_dir.chmod(0o755)
     server = EmbeddedPostgres(data_dir, durable=False)
@@ -219,10 +404,26 @@ def embedded_test_server() -> Iterator[EmbeddedPostgres]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def _clean_leftovers(server_dsn: str | None) -> None:
+    """Remove what killed runs left (never a live run's); a failure here only warns."""
+    try:
+        # On a thread of its own: the caller's thread may be running an event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            removed = pool.submit(clean, server_dsn).result()
+    except Exception as exc:
+        log.warning(
+            "could not clean leftovers of earlier runs", extra={"error": f"{type(exc).__name__}: {exc}"}
+        )
+        return
+    for item in removed:
+        log.info("removed a leftover of a killed test run", extra={"item": item.describe()})
+
+
 @pytest.fixture(scope="session")
 def pg_server_dsn() -> Iterator[str]:
     """The PostgreSQL server for this test session (``MGM_TEST_DATABASE_URL`` or embedded)."""
     external = os.environ.get(EXTERNAL_DSN_ENV, "").strip()
+    _clean_leftovers(external or None)
     if external:
         yield external
         return
@@ -232,10 +433,10 @@ def pg_server_dsn() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pg_test_databases(pg_server_dsn: str) -> Iterator[TestDatabases]:
-    """This worker's :class:`TestDatabases`, its template migrated; all dropped at the end."""
+    """This worker's :class:`TestDatabases`, making clones ahead; all dropped at the end."""
     databases = TestDatabases(pg_server_dsn)
-    databases.create_template()
     try:
+        databases.start_ahead()
         yield databases
     finally:
         databases.close()
@@ -244,8 +445,8 @@ def pg_test_databases(pg_server_dsn: str) -> Iterator[TestDatabases]:
 @pytest.fixture
 def database_url(pg_test_databases: TestDatabases) -> Iterator[str]:
     """The DSN of a migrated database of this test's own, dropped afterwards."""
-    dsn = pg_test_databases.clone()
+    dsn = pg_test_databases.acquire()
     try:
         yield dsn
     finally:
-        pg_test_databases.drop(database_of(dsn))
+        pg_test_databases.release(database_of(dsn))

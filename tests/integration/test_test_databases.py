@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -217,3 +221,88 @@ def test_the_fixtures_use_the_server_named_by_the_environment(external_dsn: str,
     assert "1 passed" in result.stdout
     prefix = record.read_text()
     assert databases_named(external_dsn, prefix) == [], "the session dropped what it made"
+
+
+def _wait_until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.02)
+
+
+def test_clones_made_ahead_are_fresh_and_released_ones_are_dropped(pg_server_dsn: str) -> None:
+    databases = TestDatabases(pg_server_dsn)
+    try:
+        databases.start_ahead(depth=2)
+        template = databases.template
+        assert template is not None
+        # Two ready besides the template, made without anyone asking.
+        _wait_until(lambda: len(databases_named(pg_server_dsn, databases.prefix)) == 3, "two clones ready")
+        first = databases.acquire()
+        fetch(first, "UPDATE pool_state SET size = 7")
+        databases.release(database_of(first))
+        _wait_until(
+            lambda: database_of(first) not in databases_named(pg_server_dsn, databases.prefix),
+            "the released clone is dropped",
+        )
+        for _ in range(3):  # more than were ready: later ones are made while we wait
+            dsn = databases.acquire()
+            assert dsn != first
+            assert fetch(dsn, "SELECT size FROM pool_state")[0]["size"] == 0
+            rows = fetch(dsn, "SELECT version FROM schema_migrations ORDER BY version")
+            assert [r["version"] for r in rows] == ALL_VERSIONS
+            databases.release(database_of(dsn))
+    finally:
+        databases.close()
+    assert databases_named(pg_server_dsn, databases.prefix) == []
+
+
+def test_every_test_database_names_its_owner(database_url: str, pg_server_dsn: str) -> None:
+    row = fetch(
+        pg_server_dsn,
+        "SELECT shobj_description(oid, 'pg_database') AS stamp FROM pg_database WHERE datname = $1",
+        database_of(database_url),
+    )[0]
+    stamp = json.loads(row["stamp"])
+    assert stamp["kind"] == "mgm-test"
+    assert stamp["pid"] == os.getpid()
+    assert stamp["start"] == int(Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
+def test_a_broken_template_is_reported_to_the_test(pg_server_dsn: str) -> None:
+    databases = TestDatabases(pg_server_dsn)
+    try:
+        databases.start_ahead(depth=1)
+        assert databases.template is not None
+        fetch(pg_server_dsn, f'DROP DATABASE "{databases.template}" WITH (FORCE)')
+        with pytest.raises(RuntimeError, match="could not prepare a test database"):
+            for _ in range(3):  # the one made before the drop may still be handed out
+                databases.release(database_of(databases.acquire()))
+    finally:
+        databases.close()
+    assert databases_named(pg_server_dsn, databases.prefix) == []
+
+
+def test_the_embedded_cluster_lives_in_memory(pg_server_dsn: str, database_url: str) -> None:
+    if os.environ.get(EXTERNAL_DSN_ENV) or os.environ.get("MGM_TEST_SCRATCH_DIR"):
+        pytest.skip("the cluster is not ours to place")
+    if not Path("/dev/shm").is_dir() or shutil.disk_usage("/dev/shm").free < 256 * 1024 * 1024:
+        pytest.skip("/dev/shm is missing or too small here")
+    data_directory = fetch(database_url, "SHOW data_directory")[0]["data_directory"]
+    assert data_directory.startswith("/dev/shm/mgm-pg-")
+    owner = json.loads((Path(data_directory).parent / "owner.json").read_text())
+    assert owner["pid"] == os.getpid()
+
+
+def test_tests_faster_than_clones_do_not_pile_up_databases(pg_server_dsn: str) -> None:
+    databases = TestDatabases(pg_server_dsn)
+    try:
+        databases.start_ahead(depth=2)
+        for _ in range(20):  # each "test" ends at once, far faster than a clone is made
+            databases.release(database_of(databases.acquire()))
+        left = databases_named(pg_server_dsn, databases.prefix)
+        # template + 2 ready + 1 being made + a few drops waiting; not one per test run so far
+        assert len(left) <= 8, left
+    finally:
+        databases.close()
+    assert databases_named(pg_server_dsn, databases.prefix) == []
