@@ -31,7 +31,7 @@ from mgm_core.web.access import access_middleware
 from mgm_core.web.errors import error_middleware
 from mgm_core.web.outage import read_retry_middleware
 from mgm_core.web.router import CaseInsensitiveRouter
-from mgm_core.web.routes import ROUTES, add_routes
+from mgm_core.web.routes import ROUTES, add_routes, literal_methods
 
 log = logging.getLogger("mgm_core.app")
 
@@ -59,7 +59,7 @@ def create_app(
         # how paths stay case-insensitive for the seed's clients.
         warnings.simplefilter("ignore", DeprecationWarning)
         app = web.Application(
-            router=CaseInsensitiveRouter(),
+            router=CaseInsensitiveRouter(literal_methods),
             middlewares=[error_middleware, access_middleware, read_retry_middleware],
             client_max_size=config.max_body_bytes,
         )
