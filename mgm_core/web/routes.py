@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from mgm_core.web.access import Handler, access_of
+from mgm_core.config import Config
+from mgm_core.web.access import Access, Handler, access_of
 from mgm_core.web.handlers import e2e, eventsub, payouts, pool, roulette, service
 
 
@@ -198,6 +199,12 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 403, 404, 413, 415, 429),
     ),
 )
+
+
+def described_routes(config: Config) -> tuple[Route, ...]:
+    """The routes ``/openapi.json`` lists: the development-only ones only where they are enabled."""
+    enabled = {Access.HARNESS.value: config.harness_enabled, Access.DEV_CLOCK.value: config.virtual_clock}
+    return tuple(r for r in ROUTES if enabled.get(r.access, True))
 
 
 def allowed_methods(path: str) -> list[str]:

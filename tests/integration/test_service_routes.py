@@ -40,7 +40,7 @@ def test_every_route_is_in_openapi(ebs):
     served = {
         (route.method.lower(), route.resource.canonical)
         for route in ebs.app.router.routes()
-        if route.method != "HEAD"
+        if route.method != "HEAD" and not route.resource.canonical.startswith("/api/docs")  # the page
     }
     described = {(method, path) for path, ops in document["paths"].items() for method in ops}
     assert served == described
