@@ -26,6 +26,10 @@ from mgm_core.config import RateLimit
 from mgm_core.testing.ebs import RunningEbs
 from mgm_core.testing.twitch_signing import twitch_timestamp
 
+pytest.importorskip(
+    "schemathesis", reason="the conformance run needs the test extra (pip install -e '.[test]')"
+)
+
 SEED = 20261124
 MAX_EXAMPLES = 10
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
@@ -36,9 +40,10 @@ UNTHROTTLED = {"rate_limit": RateLimit(1_000_000, 60), "desktop_rate_limit": Rat
 
 
 def schemathesis_run(ebs: RunningEbs, tmp_path: Path, *selection: str) -> subprocess.CompletedProcess[str]:
-    cli = Path(sys.executable).with_name("schemathesis")
     command = [
-        str(cli),
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
         "--config-file",
         str(CONFIG),
         "run",
@@ -85,3 +90,28 @@ def test_schemathesis_finds_no_failure(make_ebs, tmp_path, selection):
     ebs = make_ebs(**UNTHROTTLED)
     run = schemathesis_run(ebs, tmp_path, *selection)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+
+
+def test_the_hooks_file_signs_as_twitch_does(ebs, monkeypatch):
+    """The signer the run relies on is accepted by the EBS, and leaves probes unsigned."""
+    import importlib.util
+
+    import requests
+
+    spec = importlib.util.spec_from_file_location("conformance_hooks", HOOKS)
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    monkeypatch.setenv("MGM_CONFORMANCE_SECRET", ebs.config.eventsub_secret)
+    monkeypatch.setenv("MGM_CONFORMANCE_TIMESTAMP", twitch_timestamp(ebs.clock.now()))
+    body = {"subscription": {"type": "channel.chat.message"}, "challenge": "pogchamp-kappa"}
+    headers = {"Twitch-Eventsub-Message-Type": "webhook_callback_verification"}
+    url = f"{ebs.url}/api/twitch/eventsub"
+    signed = requests.post(
+        url, json=body, headers={**headers, hooks.SIGNATURE: hooks.PLACEHOLDER}, auth=hooks.TwitchSigner()
+    )
+    assert (signed.status_code, signed.text) == (200, "pogchamp-kappa")
+    probe = requests.post(
+        url, json=body, headers={**headers, hooks.SIGNATURE: "x"}, auth=hooks.TwitchSigner()
+    )
+    assert probe.status_code == 403
