@@ -17,17 +17,16 @@ import os
 import uuid
 from typing import Any
 
-import requests
-import schemathesis
-
 from mgm_core.testing.twitch_signing import twitch_signature
 
 SIGNATURE = "Twitch-Eventsub-Message-Signature"
 PLACEHOLDER = "sign-me"
 
 
-class TwitchSigner(requests.auth.AuthBase):
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+class TwitchSigner:
+    """A requests ``auth`` callable: it sees the prepared request, body bytes final."""
+
+    def __call__(self, request: Any) -> Any:
         if request.headers.get(SIGNATURE) != PLACEHOLDER:
             return request
         body = request.body or b""
@@ -42,6 +41,16 @@ class TwitchSigner(requests.auth.AuthBase):
         return request
 
 
-@schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     kwargs["auth"] = TwitchSigner()
+
+
+def _register() -> None:
+    # Imported here: pytest never imports this file, and `pytest tests/integration` must not
+    # need the test extra (tests/unit/test_extras.py reads module-level imports).
+    import schemathesis
+
+    schemathesis.hook(before_call)
+
+
+_register()
