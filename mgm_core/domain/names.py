@@ -15,7 +15,7 @@ MIN_LENGTH = 2
 MAX_LENGTH = 12
 
 _LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo"})
-_SCRIPT_RANGES: tuple[tuple[int, int], ...] = (
+SCRIPT_RANGES: tuple[tuple[int, int], ...] = (
     # Latin
     (0x0041, 0x005A),
     (0x0061, 0x007A),
@@ -35,10 +35,10 @@ _SCRIPT_RANGES: tuple[tuple[int, int], ...] = (
 )
 
 
-def _allowed(char: str) -> bool:
+def is_name_letter(char: str) -> bool:
     point = ord(char)
     return unicodedata.category(char) in _LETTER_CATEGORIES and any(
-        low <= point <= high for low, high in _SCRIPT_RANGES
+        low <= point <= high for low, high in SCRIPT_RANGES
     )
 
 
@@ -50,7 +50,7 @@ def name_problem(raw: object) -> str | None:
     if not MIN_LENGTH <= len(name) <= MAX_LENGTH:
         return f"must be {MIN_LENGTH} to {MAX_LENGTH} letters after trimming"
     for char in name:
-        if not _allowed(char):
+        if not is_name_letter(char):
             return f"may contain only Latin or Cyrillic letters; found {char!r}"
     return None
 

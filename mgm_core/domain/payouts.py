@@ -36,6 +36,8 @@ class PayoutStatus(StrEnum):
     @classmethod
     def parse(cls, value: object, field: str = "status") -> PayoutStatus:
         """Any casing of a status name, or its ordinal (Pending 0 … Expired 5)."""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON's 2.0 is the integer 2
         if isinstance(value, int) and not isinstance(value, bool):
             members = list(cls)
             if 0 <= value < len(members):

@@ -28,10 +28,11 @@ from mgm_core.store.database import Database
 from mgm_core.store.shared_reads import SharedReads
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
+from mgm_core.web.api_docs import add_docs_routes
 from mgm_core.web.errors import error_middleware
 from mgm_core.web.outage import read_retry_middleware
 from mgm_core.web.router import CaseInsensitiveRouter
-from mgm_core.web.routes import ROUTES, add_routes
+from mgm_core.web.routes import add_routes, described_routes, literal_methods
 
 log = logging.getLogger("mgm_core.app")
 
@@ -59,7 +60,7 @@ def create_app(
         # how paths stay case-insensitive for the seed's clients.
         warnings.simplefilter("ignore", DeprecationWarning)
         app = web.Application(
-            router=CaseInsensitiveRouter(),
+            router=CaseInsensitiveRouter(literal_methods),
             middlewares=[error_middleware, access_middleware, read_retry_middleware],
             client_max_size=config.max_body_bytes,
         )
@@ -68,8 +69,9 @@ def create_app(
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
     app[keys.VERIFIED_TOKENS] = VerifiedTokens(config.extension_key)
-    app[keys.OPENAPI] = openapi.build(ROUTES)
+    app[keys.OPENAPI] = openapi.build(described_routes(config))
     add_routes(app)
+    add_docs_routes(app, config)
     app[keys.RNG] = rng or random.SystemRandom()
     manager = create_plugin_manager(allow=config.plugins, deny=config.disabled_plugins, extra=plugins)
     app[keys.PLUGINS] = manager

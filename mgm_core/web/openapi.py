@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from mgm_core import SERVICE_NAME, __version__
+from mgm_core.domain.payouts import PayoutStatus
 from mgm_core.domain.roulette import SpinPhase
 from mgm_core.errors import ErrorCode
+from mgm_core.web import patterns
+from mgm_core.web.handlers.e2e import EARLIEST, LATEST, MAX_ADVANCE
 
 _STATUS_TEXT = {
     200: "OK",
@@ -41,6 +44,20 @@ _NULLABLE_STR = {"type": ["string", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
 _UUID = {"type": "string", "format": "uuid"}
 
+# Strings as the handlers read them: trimmed (Python's whitespace), at most 256 / 128 characters.
+_CHARACTER_NAME = {
+    "type": "string",
+    "maxLength": 256,
+    "pattern": patterns.character_name(),
+    "description": "2-12 Latin or Cyrillic letters after trimming",
+}
+_IDENTIFIER = {
+    "type": "string",
+    "maxLength": 128,
+    "pattern": patterns.NOT_BLANK,
+    "description": "Not blank, no NUL; trimmed",
+}
+
 PAYOUT_STATUSES = ["Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"]
 
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -53,6 +70,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "details": {"type": "object"},
         },
     },
+    "Challenge": {"type": "string", "description": "The verification's challenge, echoed"},
+    "OpenApiDocument": {"type": "object", "required": ["openapi", "paths"]},
     "ServiceInfo": {"type": "object", "properties": {"service": _STR, "version": _STR, "status": _STR}},
     "Health": {"type": "object", "properties": {"status": _STR, "component": _STR, "database": _STR}},
     "VersionInfo": {
@@ -66,9 +85,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "EventSubPayload": {
-        "type": "object",
-        "description": "A Twitch EventSub webhook body (verification, notification or revocation).",
-        "properties": {"subscription": {"type": "object"}, "event": {"type": "object"}, "challenge": _STR},
+        "description": (
+            "A Twitch EventSub webhook body: {subscription, event} for a notification or a revocation,"
+            " {subscription, challenge} for the verification. Once the signature holds, any body is"
+            " answered 2xx (Twitch neither retries nor revokes): a malformed one is ignored with 204."
+        ),
     },
     "PoolMe": {
         "type": "object",
@@ -79,8 +100,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["characterName", "enrollmentRequestId"],
         "properties": {
-            "characterName": {**_STR, "minLength": 1, "description": "2-12 Latin or Cyrillic letters"},
-            "enrollmentRequestId": {**_STR, "maxLength": 128},
+            "characterName": _CHARACTER_NAME,
+            "enrollmentRequestId": _IDENTIFIER,
         },
     },
     "PoolEnrollment": {
@@ -154,7 +175,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "status": {
                 "description": "A status name in any letter case, or its ordinal (Pending 0 ... Expired 5)",
                 "oneOf": [
-                    {"type": "string", "minLength": 1},
+                    {"type": "string", "pattern": patterns.status_name([s.value for s in PayoutStatus])},
                     {"type": "integer", "minimum": 0, "maximum": len(PAYOUT_STATUSES) - 1},
                 ],
             }
@@ -163,7 +184,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "AcceptanceRequest": {
         "type": "object",
         "required": ["characterName"],
-        "properties": {"characterName": {**_STR, "minLength": 1, "maxLength": 256}},
+        "properties": {"characterName": _CHARACTER_NAME},
     },
     "Candidate": {
         "type": "object",
@@ -181,9 +202,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "schemaVersion": {"type": "integer", "const": 1},
             "spinCycleId": _UUID,
-            "characterName": {**_STR, "minLength": 1, "maxLength": 256},
+            "characterName": _CHARACTER_NAME,
             "online": {"type": "boolean"},
-            "capturedAt": _TIME,
+            "capturedAt": {"type": ["string", "null"], "format": "date-time"},
         },
     },
     "VerifyCandidateResult": {
@@ -197,13 +218,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "HarnessRequest": {
         "type": "object",
         "required": ["twitchUserId"],
-        "properties": {"twitchUserId": {**_STR, "minLength": 1}},
+        "properties": {"twitchUserId": _IDENTIFIER},
     },
     "HarnessResult": {"type": "object", "properties": {"payoutId": _UUID, "characterName": _STR}},
     "ClockMove": {
         "type": "object",
         "description": "Exactly one of advanceSeconds or setUtc",
-        "properties": {"advanceSeconds": {"type": "number", "minimum": 0}, "setUtc": _TIME},
+        "properties": {
+            "advanceSeconds": {"type": "number", "minimum": 0, "maximum": MAX_ADVANCE.total_seconds()},
+            "setUtc": {
+                **_TIME,
+                "description": f"From {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} UTC, else 400",
+            },
+        },
         "oneOf": [{"required": ["advanceSeconds"]}, {"required": ["setUtc"]}],
     },
     "ClockMoved": {
@@ -216,6 +243,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+
+# Answers that are not JSON: the EventSub verification echoes the challenge as text.
+_MEDIA_TYPES = {"Challenge": "text/plain"}
 
 # Routes that answer without the database (liveness, service info, this document).
 _NO_DATABASE = frozenset({"/", "/health", "/api/version", "/openapi.json"})
@@ -234,9 +264,8 @@ def build(routes: Iterable[Any]) -> dict[str, Any]:
         for status, schema in sorted(route.responses.items()):
             answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
             if schema:
-                answer["content"] = {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-                }
+                media = _MEDIA_TYPES.get(schema, "application/json")
+                answer["content"] = {media: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
             responses[str(status)] = answer
         for status in route.errors:
             responses[str(status)] = {
@@ -263,7 +292,7 @@ def build(routes: Iterable[Any]) -> dict[str, Any]:
             ]
         if route.request:
             operation["requestBody"] = {
-                "required": True,
+                "required": route.request_required,
                 "content": {
                     "application/json": {"schema": {"$ref": f"#/components/schemas/{route.request}"}}
                 },

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from mgm_core.web.access import Handler, access_of
+from mgm_core.config import Config
+from mgm_core.web.access import Access, Handler, access_of
 from mgm_core.web.handlers import e2e, eventsub, payouts, pool, roulette, service
 
 
@@ -19,6 +20,7 @@ class Route:
     summary: str
     tag: str
     request: str | None = None  # component schema name of the JSON body
+    request_required: bool = True  # False: an empty body is read as {} (EventSub)
     responses: dict[int, str | None] = field(default_factory=dict)  # status -> schema name (None: no body)
     errors: tuple[int, ...] = ()
 
@@ -54,7 +56,14 @@ ROUTES: tuple[Route, ...] = (
         "service",
         responses={200: "VersionInfo"},
     ),
-    Route("GET", "/openapi.json", service.openapi, "This OpenAPI document", "service", responses={200: None}),
+    Route(
+        "GET",
+        "/openapi.json",
+        service.openapi,
+        "This OpenAPI document",
+        "service",
+        responses={200: "OpenApiDocument"},
+    ),
     Route(
         "POST",
         "/api/twitch/eventsub",
@@ -62,7 +71,8 @@ ROUTES: tuple[Route, ...] = (
         "Twitch EventSub webhook: verification, channel.chat.message notifications, revocations",
         "twitch",
         request="EventSubPayload",
-        responses={200: None, 204: None},
+        request_required=False,
+        responses={200: "Challenge", 204: None},
         errors=(403, 413, 415),
     ),
     Route(
@@ -176,7 +186,7 @@ ROUTES: tuple[Route, ...] = (
         "development",
         request="HarnessRequest",
         responses={200: "HarnessResult"},
-        errors=(400, 401, 403, 404, 409),
+        errors=(400, 401, 403, 404, 409, 413, 415, 429),
     ),
     Route(
         "POST",
@@ -186,9 +196,15 @@ ROUTES: tuple[Route, ...] = (
         "development",
         request="ClockMove",
         responses={200: "ClockMoved"},
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 403, 404, 413, 415, 429),
     ),
 )
+
+
+def described_routes(config: Config) -> tuple[Route, ...]:
+    """The routes ``/openapi.json`` lists: the development-only ones only where they are enabled."""
+    enabled = {Access.HARNESS.value: config.harness_enabled, Access.DEV_CLOCK.value: config.virtual_clock}
+    return tuple(r for r in ROUTES if enabled.get(r.access, True))
 
 
 def allowed_methods(path: str) -> list[str]:
@@ -201,6 +217,15 @@ def allowed_methods(path: str) -> list[str]:
     methods = {r.method for r in ROUTES if r.path == path}
     if not methods:
         methods = {r.method for r in ROUTES if "{" in r.path and _template(r.path).fullmatch(path)}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def literal_methods(path: str) -> list[str]:
+    """The methods of a route whose path is exactly ``path`` (lower-cased), HEAD with GET; else empty."""
+    path = path.lower()
+    methods = {r.method for r in ROUTES if r.path == path and "{" not in r.path}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

@@ -25,6 +25,17 @@ def invalid(field: str | None, message: str) -> Refusal:
     return Refusal(ErrorCode.INVALID_PAYLOAD, message, details)
 
 
+def whole_number(value: object) -> int | None:
+    """A JSON integer as JSON Schema counts them: ``1`` and ``1.0`` alike; never a boolean."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 class Body:
     """A JSON object body whose keys are looked up case-insensitively."""
 
@@ -69,9 +80,10 @@ class Body:
         value = self.raw(name)
         if value is None:
             raise invalid(name, f"{name} is required")
-        if isinstance(value, bool) or not isinstance(value, int):
+        whole = whole_number(value)
+        if whole is None:
             raise invalid(name, f"{name} must be a whole number")
-        return value
+        return whole
 
     def boolean(self, name: str) -> bool:
         value = self.raw(name)
