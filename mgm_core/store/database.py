@@ -12,6 +12,14 @@ from mgm_core.db.migrate import migrate
 from mgm_core.store.outage import OUTAGE_ERRORS, DatabaseUnavailable
 
 CONNECT_TIMEOUT_SECONDS = 5.0
+# What a pooled connection that died while idle raises on its next use.
+DEAD_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+DEAD_CONNECTION_TRIES = 3
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -84,8 +92,18 @@ class Database:
             return await conn.fetchval(sql, *args)
 
     async def ping(self) -> bool:
-        try:
-            async with self.pool.acquire(timeout=2) as conn:
-                return await conn.fetchval("SELECT 1", timeout=2) == 1
-        except (*OUTAGE_ERRORS, asyncpg.PostgresError):
-            return False
+        """Whether the database answers now.
+
+        An idle pooled connection whose backend was terminated fails on its first use
+        (the pool replaces it on the next acquire), so such a failure is tried again,
+        a few times at most; a refused or hanging connect answers ``False`` at once.
+        """
+        for _ in range(DEAD_CONNECTION_TRIES):
+            try:
+                async with self.pool.acquire(timeout=2) as conn:
+                    return await conn.fetchval("SELECT 1", timeout=2) == 1
+            except DEAD_CONNECTION_ERRORS:
+                continue
+            except (*OUTAGE_ERRORS, asyncpg.PostgresError):
+                return False
+        return False
