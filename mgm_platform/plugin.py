@@ -97,6 +97,10 @@ class Platform:
                 f" offer clock.move ({meaning}) to a scenario; start it with MGM_DESKTOP_INJECTOR=record"
             )
         if capability in ("helix.observe", "helix.faults") and "helix" not in target.urls:
+            if self.stack is not None:
+                return (
+                    f"{where} names no Helix mock (urls.helix), so it does not offer {capability} ({meaning})"
+                )
             return (
                 f"{where} announces to a Helix the platform cannot read, so it does not offer"
                 f" {capability} ({meaning}); provided by --mgm-ebs local or --mgm-ebs stack"

@@ -163,7 +163,44 @@ def test_the_stack_profile_reads_stack_json(pytester):
     result = pytester.runpytest("-rs", "--mgm-profile", "stack", "--mgm-stack", "run")
     result.stdout.fnmatch_lines(["mgm: stack */run/stack.json: EBS http://127.0.0.1:25080, virtual clock"])
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *backend ebs=stack does not offer ebs.configure*"])
+    result.stdout.fnmatch_lines(
+        ["SKIPPED [[]1[]] *run/stack.json names no Helix mock (urls.helix)*helix.observe*"]
+    )
+
+
+CLOCK_FEATURE = """\
+@tier_a
+Feature: Time
+
+  Scenario: The clock moves
+    Given the EBS is running
+    When the clock advances 60 seconds
+    Then the response status is 200
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (
+            '"virtualClock": false',
+            "*runs on the system clock, so it does not offer clock.move*--virtual-clock*",
+        ),
+        (
+            '"virtualClock": true, "desktopBridge": {"injector": "simulator"}',
+            "*answers every drawn candidate itself*MGM_DESKTOP_INJECTOR=record*",
+        ),
+    ],
+)
+def test_a_stack_that_cannot_give_a_scenario_the_clock_skips_it_saying_why(pytester, extra, reason):
+    pytester.mkdir("run")
+    pytester.path.joinpath("run", "stack.json").write_text(
+        '{"format": 1, "urls": {"ebs": "http://127.0.0.1:25080"}, "secrets": {}, ' + extra + "}"
+    )
+    pytester.makefile(".feature", clock=CLOCK_FEATURE)
+    result = pytester.runpytest("-rs", "--mgm-profile", "stack", "--mgm-stack", "run")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines([f"SKIPPED*{reason}"])
 
 
 QA_FEATURE = """\
