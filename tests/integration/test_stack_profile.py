@@ -1,4 +1,4 @@
-"""`pytest --mgm-profile stack` against a real `mgm stack up --virtual-clock` (free ports, child processes)."""
+"""`pytest --mgm-profile stack` against a real `mgm stack up --virtual-clock` on free ports."""
 
 from __future__ import annotations
 
