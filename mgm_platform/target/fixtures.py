@@ -28,8 +28,10 @@ def mgm_target(mgm_platform, mgm_clock_start: datetime) -> Iterator[RemoteEbs]: 
     try:
         try:
             ebs.prepare()
-        except (TargetError, httpx.TransportError) as exc:
+        except TargetError as exc:
             pytest.skip(f"shared target unusable: {exc}")
+        except httpx.TransportError as exc:  # a stack.json whose stack is gone: fail, never skip quietly
+            pytest.fail(f"the shared EBS at {spec.ebs_url} does not answer ({exc!r}); is the stack running?")
         if "helix" in spec.urls:
             httpx.post(f"{spec.urls['helix']}/api/mock/reset", timeout=10).raise_for_status()
         yield ebs
