@@ -229,3 +229,14 @@ def test_a_folder_of_feature_files_runs_documented_steps_against_a_real_ebs(pyte
     result.stdout.fnmatch_lines(
         ["FAILED qa/failing.feature::test_a_wrong_expectation_about_the_empty_pending_queue*"]
     )
+
+
+def test_a_url_target_without_its_secrets_skips_naming_the_variables(pytester, monkeypatch):
+    monkeypatch.delenv("MGM_TARGET_API_KEY", raising=False)
+    monkeypatch.delenv("MGM_TARGET_EVENTSUB_SECRET", raising=False)
+    pytester.makefile(".feature", clock=CLOCK_FEATURE)
+    result = pytester.runpytest("-rs", "--mgm-ebs", "http://127.0.0.1:25999")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["SKIPPED*ebs=url*credentials not set: MGM_TARGET_API_KEY, MGM_TARGET_EVENTSUB_SECRET*"]
+    )
