@@ -22,9 +22,10 @@ def test_reset_erases_pool_payouts_and_rate_windows(ebs: RunningEbs) -> None:
     assert ebs.fetchval("SELECT size FROM pool_state") == 0
     assert ebs.http.get(f"/api/payouts/{payout['id']}", headers=ebs.desktop()).status_code == 404
     assert ebs.http.get("/api/pool/me", headers=ebs.bearer("3")).status_code == 200
-    # The same viewer, name and message ids work again, and the next draw picks them.
-    assert ebs.chat_delivery("2", "!twgold Alpha").status_code == 204
+    # The same viewer and name win again (the only pool member), and the old names are free.
     assert ebs.win("1", "Norinn")["characterName"] == "Norinn"
+    assert ebs.chat_delivery("2", "!twgold Alpha").status_code == 204
+    assert ebs.pool_me("2") == {"isEnrolled": True, "characterName": "Alpha"}
 
 
 def test_reset_needs_the_harness_and_the_key(make_ebs) -> None:
