@@ -95,6 +95,15 @@ class RouletteScheduler:
                 await self._recover_outbox()
             return report
 
+    async def reset(self, erase: Callable[[], Awaitable[None]]) -> None:
+        """Run ``erase`` between ticks and forget when the next sweep is due (development reset).
+
+        After a reset the clock may be set back; the next tick then sweeps at once.
+        """
+        async with self._lock:
+            await erase()
+            self._next_sweep = None
+
     async def sweep(self, now: datetime) -> list[Transition]:
         """Expire Pending/InProgress payouts older than 24 h, forget old chat ids,
         and deliver outbox rows nobody claimed."""

@@ -12,6 +12,11 @@ import pluggy
 hookimpl = pluggy.HookimplMarker("mgm_platform")
 
 LOCAL_EBS = ("ebs.http", "ebs.configure", "ebs.restart", "ebs.database", "ebs.harness", "clock.move")
+# A shared EBS cannot be configured, restarted or read in SQL by a scenario; the clock moves
+# only when the target's clock is virtual (checked against stack.json by the plugin).
+SHARED_EBS = ("ebs.http", "ebs.harness", "clock.move")
+# Must stay equal to mgm_platform.target.spec.URL_REQUIRED (this module imports nothing of the platform).
+URL_REQUIRED = ("MGM_TARGET_API_KEY", "MGM_TARGET_EVENTSUB_SECRET")
 
 
 @hookimpl
@@ -26,14 +31,17 @@ def mgm_platform_backends() -> list[dict]:
         {
             "role": "ebs",
             "name": "stack",
-            "capabilities": (),
-            "description": "the EBS of a running `mgm stack up` (its stack.json); scenario driver pending",
+            "capabilities": SHARED_EBS,
+            "description": "the EBS of a running `mgm stack up` (its stack.json), driven over HTTP;"
+            " one scenario at a time, each after a development reset",
         },
         {
             "role": "ebs",
             "name": "url",
-            "capabilities": (),
-            "description": "a deployed EBS at an http(s) URL; scenario driver pending",
+            "capabilities": SHARED_EBS,
+            "description": "a development EBS at an http(s) URL (reset route and harness on), driven over"
+            " HTTP one scenario at a time; secrets from MGM_TARGET_*",
+            "credentials": URL_REQUIRED,
         },
         {
             "role": "twitch",

@@ -36,15 +36,17 @@ _BY_FUNCTION: Final[dict[str, frozenset[str]]] = {
     "enrollment.enrolled_as": frozenset({"ebs.http"}),
     "enrollment.not_enrolled": frozenset({"ebs.http"}),
     "enrollment.last_two_claims": frozenset({"ebs.http"}),
-    "enrollment.pool_holds": frozenset({"ebs.database"}),
-    "enrollment.no_payout": frozenset({"ebs.database"}),
+    # the local EBS counts rows in SQL; a shared one answers through HTTP (state, pending, my-last)
+    "enrollment.pool_holds": frozenset({"ebs.http"}),
+    "enrollment.no_payout": frozenset({"ebs.http"}),
     # roulette
     "roulette.clock_into_cycle": frozenset({"clock.move"}),
     "roulette.next_cycle": frozenset({"clock.move"}),
     "roulette.past_boundary": frozenset({"clock.move"}),
     "roulette.has_won": frozenset({"ebs.http", "chat.deliver", "clock.move"}),
     # helix
-    "helix.announce_through_mock": frozenset({"ebs.configure", "helix.observe"}),
+    # a shared target is wired to its Helix mock already (stack.json names it)
+    "helix.announce_through_mock": frozenset({"helix.observe"}),
     "helix.no_helix_credentials": frozenset({"ebs.configure", "helix.observe"}),
     "helix.helix_fails": frozenset({"helix.faults"}),
     "helix.helix_drops": frozenset({"helix.faults"}),

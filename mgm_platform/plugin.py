@@ -25,8 +25,10 @@ from mgm_platform import backends, options, stackfile
 from mgm_platform.collect import FeatureFile
 from mgm_platform.needs import step_needs
 from mgm_platform.suggest import closest
+from mgm_platform.target.spec import TargetSpec
 
 pytest_plugins = [
+    "mgm_platform.target.fixtures",
     "mgm_platform.steps.world",
     "mgm_platform.steps.common",
     "mgm_platform.steps.enrollment",
@@ -57,13 +59,53 @@ class Platform:
     environ: dict[str, str]
     stack: stackfile.StackFile | None = None
 
+    @property
+    def target(self) -> TargetSpec | None:
+        """The shared EBS the scenarios drive over HTTP (``None``: one in process per scenario)."""
+        if self.stack is not None:
+            return TargetSpec.from_stack(self.stack)
+        if self.chosen["ebs"].name == "url":
+            return TargetSpec.from_url(self.selection["ebs"], self.environ)
+        return None
+
     def missing(self, capability: str) -> str | None:
         """``None`` when the chosen backend offers ``capability``, else the skip reason."""
         role = backends.CAPABILITIES[capability][0]
         backend = self.chosen[role]
-        if backend.offers(capability, self.environ):
+        if not backend.offers(capability, self.environ):
+            return backends.skip_reason(backend, capability, self.table, self.environ)
+        return self._target_lacks(capability)
+
+    def _target_lacks(self, capability: str) -> str | None:
+        """What a shared target cannot do although its backend declares it (it depends on the target)."""
+        target = self.target
+        if target is None:
             return None
-        return backends.skip_reason(backend, capability, self.table, self.environ)
+        meaning = backends.CAPABILITIES[capability][1]
+        where = (
+            f"the stack of {self.stack.path}" if self.stack is not None else f"the EBS at {target.ebs_url}"
+        )
+        if capability == "clock.move" and target.virtual_clock is False:
+            return (
+                f"{where} runs on the system clock, so it does not offer clock.move ({meaning});"
+                " start it with `mgm stack up --virtual-clock`"
+            )
+        if capability == "clock.move" and target.bridge_injector not in (None, "record"):
+            return (
+                f"{where} runs a Desktop bridge that types into its WoW simulator (injector"
+                f" {target.bridge_injector}) and answers every drawn candidate itself, so it does not"
+                f" offer clock.move ({meaning}) to a scenario; start it with MGM_DESKTOP_INJECTOR=record"
+            )
+        if capability in ("helix.observe", "helix.faults") and "helix" not in target.urls:
+            if self.stack is not None:
+                return (
+                    f"{where} names no Helix mock (urls.helix), so it does not offer {capability} ({meaning})"
+                )
+            return (
+                f"{where} announces to a Helix the platform cannot read, so it does not offer"
+                f" {capability} ({meaning}); provided by --mgm-ebs local or --mgm-ebs stack"
+            )
+        return None
 
 
 PLATFORM = pytest.StashKey[Platform]()

@@ -2,8 +2,10 @@
 
 Written into the stack's data directory (``MGM_DATA_DIR``, default ``.mgm``)
 once every service is ready, removed when the stack stops. It holds each
-service's URL, whether the EBS's clock is virtual, and the development secrets
-a scenario needs to act as Twitch and the Desktop (file mode 0600).
+service's URL, whether the EBS's clock is virtual, the development secrets
+a scenario needs to act as Twitch and the Desktop (file mode 0600), and how the
+stack's own Desktop bridge acts on the game (``desktopBridge.injector``:
+``record`` leaves candidates and payouts to the scenarios).
 """
 
 from __future__ import annotations
@@ -28,16 +30,26 @@ class StackFile:
     virtual_clock: bool
     secrets: dict[str, str]
     path: Path
+    bridge_injector: str | None = None  # None: the stack runs no Desktop bridge (or an older stack.json)
 
     @property
     def ebs_url(self) -> str:
         return self.urls["ebs"]
 
 
-def write(data_dir: Path, urls: dict[str, str], *, virtual_clock: bool, secrets: dict[str, str]) -> Path:
+def write(
+    data_dir: Path,
+    urls: dict[str, str],
+    *,
+    virtual_clock: bool,
+    secrets: dict[str, str],
+    bridge_injector: str | None = None,
+) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / FILE_NAME
-    body = {"format": FORMAT, "urls": urls, "virtualClock": virtual_clock, "secrets": secrets}
+    body: dict[str, Any] = {"format": FORMAT, "urls": urls, "virtualClock": virtual_clock, "secrets": secrets}
+    if bridge_injector is not None:
+        body["desktopBridge"] = {"injector": bridge_injector}
     temporary = path.with_suffix(".json.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
@@ -68,4 +80,11 @@ def read(location: Path) -> StackFile:
         virtual_clock=bool(body.get("virtualClock")),
         secrets={str(k): str(v) for k, v in dict(body.get("secrets") or {}).items()},
         path=path,
+        bridge_injector=_injector(body.get("desktopBridge")),
     )
+
+
+def _injector(bridge: Any) -> str | None:
+    if isinstance(bridge, dict) and bridge.get("injector") is not None:
+        return str(bridge["injector"])
+    return None

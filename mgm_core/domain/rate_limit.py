@@ -56,6 +56,11 @@ class FixedWindowLimiter:
     def __len__(self) -> int:
         return len(self._windows)
 
+    def forget(self) -> None:
+        """Drop every window (the development reset: counts start again from zero)."""
+        self._windows.clear()
+        self._since_prune = 0
+
     def _maybe_prune(self, now: datetime) -> None:
         self._since_prune += 1
         if self._since_prune < self._prune_every:

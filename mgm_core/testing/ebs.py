@@ -65,81 +65,20 @@ def test_config(database_url: str, **overrides: Any) -> Config:
     return base.with_overrides(**overrides).validate()
 
 
-class RunningEbs:
-    """An EBS served on a background thread; use as a context manager or call ``stop()``."""
+class EbsDriver:
+    """What tests do to an EBS over HTTP: tokens, the Desktop key, the clock route, journeys.
 
-    def __init__(
-        self,
-        config: Config,
-        *,
-        clock: VirtualClock,
-        plugins: Sequence[object] = (),
-        port: int = 0,
-        http_options: Callable[[], dict[str, Any]] | None = None,
-    ) -> None:
-        """``http_options()`` gives extra ``httpx.Client`` options for :attr:`http` (e.g. a
-        platform's event hooks that journal every exchange); called once per client."""
-        self.config = config
-        self.http_options = http_options
-        self.clock = clock  # the scenario's clock: every part of a test reads this one
-        self.plugins = tuple(plugins)
-        self.health = EbsHealth()
-        self.health.attach()
-        self._server = BackgroundServer(
-            lambda: self.health.watch(create_app(config, clock=self.clock, plugins=self.plugins)), port=port
-        )
-        try:
-            self.url = self._server.start()
-        except BaseException:
-            self.health.detach()
-            raise
-        self.http = loopback_client(self.url, timeout=30.0, **(http_options() if http_options else {}))
+    A subclass provides ``http`` (a client with the EBS's base URL), ``clock``
+    (the EBS's time as the test knows it) and ``config`` (its secrets).
+    """
 
-    @property
-    def port(self) -> int:
-        assert self._server.port is not None
-        return self._server.port
+    http: httpx.Client
+    clock: VirtualClock
+    config: Config
 
-    def stop(self) -> None:
-        try:
-            self.http.close()
-            self._server.stop()
-        finally:
-            self.health.detach()
-
-    def restarted(self) -> RunningEbs:
-        """A new EBS process on the same port, database, clock and plugins (after ``stop()``)."""
-        return RunningEbs(
-            self.config,
-            clock=self.clock,
-            plugins=self.plugins,
-            port=self.port,
-            http_options=self.http_options,
-        )
-
-    def __enter__(self) -> RunningEbs:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def app(self) -> Any:
-        return self._server.app
-
-    def call(self, coro_factory: Callable[[], Awaitable[object]]) -> Any:
-        """Run a coroutine on the EBS's own event loop (for store-level set-ups in tests)."""
-        return self._server.call(coro_factory)
-
-    def fetchval(self, query: str, *args: Any) -> Any:
-        """Run one read-only SQL query on the EBS's own pool (for assertions on stored state)."""
-        database = self.app[keys.DATABASE]
-
-        async def run() -> Any:
-            async with database.connection() as conn:
-                return await conn.fetchval(query, *args)
-
-        return self.call(run)
+    def _moved(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """Called with every ``POST /api/e2e/clock`` answer (a remote driver follows ``serverNow``)."""
+        return answer
 
     # -- credentials ---------------------------------------------------------------
     def token(self, user_id: str | None, display_name: str | None = None, **claims: Any) -> str:
@@ -166,19 +105,14 @@ class RunningEbs:
         """Move the virtual clock through ``POST /api/e2e/clock`` (the scheduler acts first)."""
         answer = self.http.post("/api/e2e/clock", json={"advanceSeconds": seconds}, headers=self.desktop())
         answer.raise_for_status()
-        return dict(answer.json())
-
-    def tick(self) -> Any:
-        """Run one scheduler tick on the EBS's loop and return its report."""
-        scheduler = self.app[keys.SCHEDULER]
-        return self.call(scheduler.tick)
+        return self._moved(dict(answer.json()))
 
     def set_time(self, instant: datetime) -> dict[str, Any]:
         answer = self.http.post(
             "/api/e2e/clock", json={"setUtc": instant.isoformat()}, headers=self.desktop()
         )
         answer.raise_for_status()
-        return dict(answer.json())
+        return self._moved(dict(answer.json()))
 
     def advance_to_offset(self, seconds_into_cycle: float) -> dict[str, Any]:
         """Move to ``seconds_into_cycle`` into the current cycle (the next one if that is not ahead)."""
@@ -297,3 +231,85 @@ class RunningEbs:
             or twitch_signature(key, delivery_id, timestamp, raw),
         }
         return self.http.post("/api/twitch/eventsub", content=raw, headers=headers)
+
+
+class RunningEbs(EbsDriver):
+    """An EBS served on a background thread; use as a context manager or call ``stop()``."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: VirtualClock,
+        plugins: Sequence[object] = (),
+        port: int = 0,
+        http_options: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        """``http_options()`` gives extra ``httpx.Client`` options for :attr:`http` (e.g. a
+        platform's event hooks that journal every exchange); called once per client."""
+        self.config = config
+        self.http_options = http_options
+        self.clock = clock  # the scenario's clock: every part of a test reads this one
+        self.plugins = tuple(plugins)
+        self.health = EbsHealth()
+        self.health.attach()
+        self._server = BackgroundServer(
+            lambda: self.health.watch(create_app(config, clock=self.clock, plugins=self.plugins)), port=port
+        )
+        try:
+            self.url = self._server.start()
+        except BaseException:
+            self.health.detach()
+            raise
+        self.http = loopback_client(self.url, timeout=30.0, **(http_options() if http_options else {}))
+
+    @property
+    def port(self) -> int:
+        assert self._server.port is not None
+        return self._server.port
+
+    def stop(self) -> None:
+        try:
+            self.http.close()
+            self._server.stop()
+        finally:
+            self.health.detach()
+
+    def restarted(self) -> RunningEbs:
+        """A new EBS process on the same port, database, clock and plugins (after ``stop()``)."""
+        return RunningEbs(
+            self.config,
+            clock=self.clock,
+            plugins=self.plugins,
+            port=self.port,
+            http_options=self.http_options,
+        )
+
+    def __enter__(self) -> RunningEbs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def app(self) -> Any:
+        return self._server.app
+
+    def call(self, coro_factory: Callable[[], Awaitable[object]]) -> Any:
+        """Run a coroutine on the EBS's own event loop (for store-level set-ups in tests)."""
+        return self._server.call(coro_factory)
+
+    def tick(self) -> Any:
+        """Run one scheduler tick on the EBS's loop and return its report."""
+        scheduler = self.app[keys.SCHEDULER]
+        return self.call(scheduler.tick)
+
+    def fetchval(self, query: str, *args: Any) -> Any:
+        """Run one read-only SQL query on the EBS's own pool (for assertions on stored state)."""
+        database = self.app[keys.DATABASE]
+
+        async def run() -> Any:
+            async with database.connection() as conn:
+                return await conn.fetchval(query, *args)
+
+        return self.call(run)

@@ -241,6 +241,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "expiredPayoutIds": {"type": "array", "items": _UUID},
         },
     },
+    "ResetDone": {"type": "object", "properties": {"reset": {"type": "boolean"}, "serverNow": _TIME}},
 }
 
 

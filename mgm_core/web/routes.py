@@ -198,6 +198,15 @@ ROUTES: tuple[Route, ...] = (
         responses={200: "ClockMoved"},
         errors=(400, 401, 403, 404, 413, 415, 429),
     ),
+    Route(
+        "POST",
+        "/api/e2e/reset",
+        e2e.reset,
+        "Development harness: erase the pool, cycles, payouts and rate-limit windows (404 unless enabled)",
+        "development",
+        responses={200: "ResetDone"},
+        errors=(401, 403, 404),
+    ),
 )
 
 

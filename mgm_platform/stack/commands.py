@@ -86,8 +86,18 @@ def _record(stack: Stack) -> Path:
         "eventsubSecret": config.eventsub_secret,
         "extensionSecret": config.extension_secret,
         "extensionClientId": config.extension_client_id,
+        "broadcasterId": config.broadcaster_id,
+        "broadcasterToken": config.broadcaster_token,
+        "helixClientId": config.helix_client_id,
     }
-    return stackfile.write(config.data_dir, urls, virtual_clock=config.virtual_clock, secrets=secrets)
+    bridge = stack.settings("bridge")
+    return stackfile.write(
+        config.data_dir,
+        urls,
+        virtual_clock=config.virtual_clock,
+        secrets=secrets,
+        bridge_injector=getattr(bridge, "injector", None),
+    )
 
 
 def desktop(

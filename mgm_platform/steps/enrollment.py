@@ -127,12 +127,12 @@ def not_enrolled(world: World, user: str) -> None:
 @then(parsers.parse("the pool holds {count:d} entries"))
 @then(parsers.parse("the pool holds {count:d} entry"))
 def pool_holds(world: World, count: int) -> None:
-    assert world.ebs.fetchval("SELECT count(*) FROM pool_entries") == count
+    assert world.pool_size() == count
 
 
 @then("no payout exists")
 def no_payout(world: World) -> None:
-    assert world.ebs.fetchval("SELECT count(*) FROM payouts") == 0
+    assert world.payouts_seen() == []
 
 
 @then(parsers.parse('the last two answers carry enrollment id "{request_id}" and name "{name}"'))

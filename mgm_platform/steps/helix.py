@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -22,14 +23,29 @@ HELIX_CLIENT_ID = "helix-scenario-client"
 
 
 class HelixRecorder:
-    """The scenario's Helix mock: faults in, journal out."""
+    """The scenario's Helix mock: faults in, journal out.
+
+    Started in process for a local EBS; on a shared target, the target's own mock
+    (:meth:`attach`), emptied by ``mgm_target`` before the scenario.
+    ``broadcaster_id``, ``token`` and ``client_id`` are what the EBS must send.
+    """
 
     def __init__(self, clock: Clock) -> None:
         service = MOCKS["helix"]
         settings = dataclasses.replace(service.settings_from_env({}), clock=clock)
-        self._server = BackgroundServer(lambda: service.create_app(settings))
+        self._server: BackgroundServer | None = BackgroundServer(lambda: service.create_app(settings))
         self.url = self._server.start()
         self.http = loopback_client(self.url, timeout=10, **journaled())
+        self.broadcaster_id, self.token, self.client_id = BROADCASTER_ID, BROADCASTER_TOKEN, HELIX_CLIENT_ID
+
+    @classmethod
+    def attach(cls, url: str, *, broadcaster_id: str, token: str, client_id: str) -> HelixRecorder:
+        recorder = cls.__new__(cls)
+        recorder._server = None
+        recorder.url = url
+        recorder.http = loopback_client(url, timeout=10, **journaled())
+        recorder.broadcaster_id, recorder.token, recorder.client_id = broadcaster_id, token, client_id
+        return recorder
 
     def fault(self, **rule: object) -> None:
         self.http.post("/api/mock/faults", json=rule).raise_for_status()
@@ -41,18 +57,34 @@ class HelixRecorder:
 
     def close(self) -> None:
         self.http.close()
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
 
 
 @pytest.fixture
-def helix(mgm_clock: VirtualClock) -> Iterator[HelixRecorder]:
-    recorder = HelixRecorder(mgm_clock)
+def helix(
+    request: pytest.FixtureRequest, mgm_platform: Any, mgm_clock: VirtualClock
+) -> Iterator[HelixRecorder]:
+    target = mgm_platform.target
+    if target is None:
+        recorder = HelixRecorder(mgm_clock)
+    else:
+        request.getfixturevalue("mgm_target")  # held and emptied before the scenario looks
+        assert "helix" in target.urls, "the shared target names no Helix mock"
+        recorder = HelixRecorder.attach(
+            target.urls["helix"],
+            broadcaster_id=target.secret("broadcasterId"),
+            token=target.secret("broadcasterToken"),
+            client_id=target.secret("helixClientId"),
+        )
     yield recorder
     recorder.close()
 
 
 @given("the EBS announces rewards through the Helix mock")
 def announce_through_mock(world: World, helix: HelixRecorder) -> None:
+    if world.remote is not None:
+        return  # the stack's EBS announces through the stack's Helix mock (stack.json names both)
     world.configure(
         helix_base_url=helix.url,
         broadcaster_id=BROADCASTER_ID,
@@ -105,12 +137,12 @@ def helix_last_message(helix: HelixRecorder, docstring: str) -> None:
     request = messages[-1]
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert request["method"] == "POST"
-    assert headers["authorization"] == f"Bearer {BROADCASTER_TOKEN}"
-    assert headers["client-id"] == HELIX_CLIENT_ID
+    assert headers["authorization"] == f"Bearer {helix.token}"
+    assert headers["client-id"] == helix.client_id
     assert headers["content-type"].startswith("application/json")
     assert request["body"] == {
-        "broadcaster_id": BROADCASTER_ID,
-        "sender_id": BROADCASTER_ID,
+        "broadcaster_id": helix.broadcaster_id,
+        "sender_id": helix.broadcaster_id,
         "message": docstring.strip(),
     }, request["body"]
 

@@ -2,6 +2,8 @@
 
 Settings steps ("Given the rate limit is ...") change the configuration the EBS
 starts with; if it is already running it is restarted on the same database.
+On a shared target (``--mgm-ebs stack`` or a URL) the world's EBS is the
+``mgm_target`` driver instead: held, reset and driven over HTTP.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 from mgm_core.testing.ebs import RunningEbs
+from mgm_platform.target.remote import RemoteEbs
 
 
 @dataclass
@@ -30,6 +33,11 @@ class World:
     _down: RunningEbs | None = None
     restarted: list[RunningEbs] = field(default_factory=list)  # stopped at teardown
     started: list[RunningEbs] = field(default_factory=list)  # every EBS of the scenario, for its health
+
+    @property
+    def remote(self) -> RemoteEbs | None:
+        """The shared target's driver, or ``None`` when the scenario runs its own EBS."""
+        return self.ebs if isinstance(self.ebs, RemoteEbs) else None
 
     @property
     def ebs(self) -> RunningEbs:
@@ -69,6 +77,10 @@ class World:
     def payout_id(self, name: str) -> str:
         """The newest payout of the character (remembered, else looked up in the database)."""
         key = name.casefold()
+        if key not in self.payouts and self.remote is not None:
+            remote_found = self.remote.payout_id_of(name)
+            assert remote_found is not None, f"no Pending or InProgress payout known for {name}"
+            self.payouts[key] = remote_found
         if key not in self.payouts:
             found = self.ebs.fetchval(
                 "SELECT id FROM payouts WHERE lower(character_name) = lower($1)"
@@ -78,6 +90,18 @@ class World:
             assert found is not None, f"no payout known for {name}"
             self.payouts[key] = str(found)
         return self.payouts[key]
+
+    def pool_size(self) -> int:
+        if self.remote is not None:
+            return self.remote.pool_size()
+        return int(self.ebs.fetchval("SELECT count(*) FROM pool_entries"))
+
+    def payouts_seen(self) -> list[str]:
+        """Every payout the EBS holds (for "no payout exists"), described."""
+        if self.remote is not None:
+            return self.remote.payouts_seen()
+        count = self.ebs.fetchval("SELECT count(*) FROM payouts")
+        return [f"{count} payout rows"] if count else []
 
     def health_problems(self) -> list[str]:
         return [problem for ebs in self.started for problem in ebs.health.problems()]
@@ -110,8 +134,18 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scen
 
 
 @pytest.fixture
-def world(make_ebs: Callable[..., RunningEbs]) -> Iterator[World]:
-    scenario = World(make_ebs)
+def world(request: pytest.FixtureRequest, mgm_platform: Any) -> Iterator[World]:
+    if mgm_platform.target is None:
+        make_ebs: Callable[..., RunningEbs] = request.getfixturevalue("make_ebs")
+        scenario = World(make_ebs)
+    else:
+        target: RemoteEbs = request.getfixturevalue("mgm_target")
+
+        def shared(**overrides: Any) -> Any:
+            assert not overrides, f"a shared target cannot be configured per scenario: {overrides}"
+            return target
+
+        scenario = World(shared)
     yield scenario
     for ebs in scenario.restarted:
         ebs.stop()

@@ -163,7 +163,44 @@ def test_the_stack_profile_reads_stack_json(pytester):
     result = pytester.runpytest("-rs", "--mgm-profile", "stack", "--mgm-stack", "run")
     result.stdout.fnmatch_lines(["mgm: stack */run/stack.json: EBS http://127.0.0.1:25080, virtual clock"])
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *backend ebs=stack does not offer ebs.configure*"])
+    result.stdout.fnmatch_lines(
+        ["SKIPPED [[]1[]] *run/stack.json names no Helix mock (urls.helix)*helix.observe*"]
+    )
+
+
+CLOCK_FEATURE = """\
+@tier_a
+Feature: Time
+
+  Scenario: The clock moves
+    Given the EBS is running
+    When the clock advances 60 seconds
+    Then the response status is 200
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (
+            '"virtualClock": false',
+            "*runs on the system clock, so it does not offer clock.move*--virtual-clock*",
+        ),
+        (
+            '"virtualClock": true, "desktopBridge": {"injector": "simulator"}',
+            "*answers every drawn candidate itself*MGM_DESKTOP_INJECTOR=record*",
+        ),
+    ],
+)
+def test_a_stack_that_cannot_give_a_scenario_the_clock_skips_it_saying_why(pytester, extra, reason):
+    pytester.mkdir("run")
+    pytester.path.joinpath("run", "stack.json").write_text(
+        '{"format": 1, "urls": {"ebs": "http://127.0.0.1:25080"}, "secrets": {}, ' + extra + "}"
+    )
+    pytester.makefile(".feature", clock=CLOCK_FEATURE)
+    result = pytester.runpytest("-rs", "--mgm-profile", "stack", "--mgm-stack", "run")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines([f"SKIPPED*{reason}"])
 
 
 QA_FEATURE = """\
@@ -191,4 +228,15 @@ def test_a_folder_of_feature_files_runs_documented_steps_against_a_real_ebs(pyte
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         ["FAILED qa/failing.feature::test_a_wrong_expectation_about_the_empty_pending_queue*"]
+    )
+
+
+def test_a_url_target_without_its_secrets_skips_naming_the_variables(pytester, monkeypatch):
+    monkeypatch.delenv("MGM_TARGET_API_KEY", raising=False)
+    monkeypatch.delenv("MGM_TARGET_EVENTSUB_SECRET", raising=False)
+    pytester.makefile(".feature", clock=CLOCK_FEATURE)
+    result = pytester.runpytest("-rs", "--mgm-ebs", "http://127.0.0.1:25999")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["SKIPPED*ebs=url*credentials not set: MGM_TARGET_API_KEY, MGM_TARGET_EVENTSUB_SECRET*"]
     )

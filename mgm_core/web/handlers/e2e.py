@@ -12,6 +12,7 @@ from mgm_core.domain import roulette
 from mgm_core.domain.roulette import WhoReport
 from mgm_core.errors import ErrorCode, Refusal
 from mgm_core.store import pool
+from mgm_core.store import reset as reset_store
 from mgm_core.store import roulette as roulette_store
 from mgm_core.store.verification import verify_candidate
 from mgm_core.web import keys
@@ -83,3 +84,22 @@ async def move_clock(request: web.Request) -> web.Response:
             "expiredPayoutIds": [str(t.payout.id) for t in report.expired],
         }
     )
+
+
+@access(Access.HARNESS)
+async def reset(request: web.Request) -> web.Response:
+    """Erase the pool, cycles, payouts and rate-limit windows: the EBS as freshly migrated.
+
+    For test platforms that run scenarios one at a time against one shared
+    development EBS (``pytest --mgm-profile stack``).
+    """
+    database = request.app[keys.DATABASE]
+
+    async def erase() -> None:
+        async with database.transaction() as conn:
+            await reset_store.erase_all(conn)
+
+    await request.app[keys.SCHEDULER].reset(erase)
+    request.app[keys.EXTENSION_LIMITER].forget()
+    request.app[keys.DESKTOP_LIMITER].forget()
+    return json_response({"reset": True, "serverNow": iso(request.app[keys.CLOCK].now())})
