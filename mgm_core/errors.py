@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    SUBSCRIBER_CHECK_UNAVAILABLE = "subscriber_check_unavailable"
     INTERNAL_ERROR = "internal_error"
 
     @property
@@ -62,6 +63,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.SUBSCRIBER_CHECK_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 

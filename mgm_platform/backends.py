@@ -40,6 +40,15 @@ CAPABILITIES: Final[dict[str, tuple[str, str]]] = {
     "wow.game": ("wow", "the WoW client: roster, whispers, mail, the WoWChatLog.txt lines"),
     "desktop.drive": ("wow", "drive the Desktop bridge one operation at a time"),
     "desktop.synthetic": ("wow", "SyntheticDesktop's confirm / InProgress / Sent sequence"),
+    # Tier C: only the real backends offer these
+    "chat.post": (
+        "twitch",
+        "type a line in the staging channel's chat as the test bot (Helix Send Chat Message);"
+        " Twitch's EventSub delivers it to the EBS",
+    ),
+    "eventsub.manage": ("twitch", "create, list and delete the EBS's EventSub subscription (mgm twitch …)"),
+    "chat.observe": ("helix", "watch the staging channel's chat as Twitch shows it (EventSub WebSocket)"),
+    "wow.client": ("wow", "the real WoW 3.3.5a client: the Windows injector and the real WoWChatLog.txt"),
 }
 
 
@@ -55,12 +64,15 @@ class Backend:
     description: str
     credentials: tuple[str, ...] = ()
     plugin: str = ""
+    unavailable: str = ""  # why it can offer nothing on this machine (e.g. "needs Windows")
 
     def missing_credentials(self, environ: Mapping[str, str]) -> list[str]:
         return [name for name in self.credentials if not environ.get(name)]
 
     def offers(self, capability: str, environ: Mapping[str, str]) -> bool:
-        return capability in self.capabilities and not self.missing_credentials(environ)
+        return (
+            capability in self.capabilities and not self.unavailable and not self.missing_credentials(environ)
+        )
 
     @property
     def label(self) -> str:
@@ -130,6 +142,7 @@ def load_backends(extra: Iterable[object] = ()) -> BackendTable:
                     description=entry.get("description", ""),
                     credentials=tuple(entry.get("credentials", ())),
                     plugin=impl.plugin_name,
+                    unavailable=str(entry.get("unavailable") or ""),
                 )
             )
     return table
@@ -139,13 +152,17 @@ def skip_reason(backend: Backend, capability: str, table: BackendTable, environ:
     """Why ``backend`` cannot serve ``capability``: the backend, the capability, what would provide it."""
     meaning = CAPABILITIES[capability][1]
     missing = backend.missing_credentials(environ)
-    if capability in backend.capabilities and missing:
-        return (
-            f"backend {backend.label} cannot offer {capability} ({meaning}): "
-            f"credentials not set: {', '.join(missing)}"
-        )
+    if capability in backend.capabilities and (missing or backend.unavailable):
+        why = [f"credentials not set: {', '.join(missing)}"] if missing else []
+        why += [f"unavailable here: {backend.unavailable}"] if backend.unavailable else []
+        return f"backend {backend.label} cannot offer {capability} ({meaning}): {'; '.join(why)}"
     role = backend.role
-    others = [f"--mgm-{role} {b.name}" for b in table.providers(capability) if b is not backend]
+    others = [
+        f"--mgm-{role} {b.name}"
+        + (f" (with {', '.join(needs)})" if (needs := b.missing_credentials(environ)) else "")
+        for b in table.providers(capability)
+        if b is not backend
+    ]
     hint = f"; provided by {' or '.join(others)}" if others else "; no installed backend provides it"
     if missing:
         hint += f" ({backend.label} also needs {', '.join(missing)})"
@@ -163,6 +180,7 @@ def print_backends(out=None) -> int:  # noqa: ANN001 - a text stream
     for backend in table:
         missing = backend.missing_credentials(os.environ)
         state = f"  (needs {', '.join(missing)})" if missing else ""
+        state += f"  (unavailable here: {backend.unavailable})" if backend.unavailable else ""
         print(f"{backend.label:<16} {backend.description}{state}", file=out)
         print(f"{'':<16}   plugin: {backend.plugin}", file=out)
         caps = ", ".join(sorted(backend.capabilities)) or "(none yet)"

@@ -29,7 +29,10 @@ def mgm_platform_backends() -> list[dict]:
     * ``capabilities`` — the capability names it offers (:data:`mgm_platform.backends.CAPABILITIES`);
     * ``description`` — one line for ``mgm backends``;
     * ``credentials`` (optional) — environment variables it needs; while one is
-      unset the backend offers nothing and skipped scenarios name the missing ones.
+      unset the backend offers nothing and skipped scenarios name the missing ones;
+    * ``unavailable`` (optional) — a non-empty reason when the backend can offer
+      nothing on this machine whatever the variables (e.g. the real game's
+      injector off Windows); skipped scenarios quote it.
 
     A return of ``[]`` or ``None`` adds nothing. Two backends with the same role
     and name are a usage error naming both plugins.

@@ -19,6 +19,7 @@ _MODULE_DEFAULT: Final[dict[str, frozenset[str]]] = {
     "helix": frozenset({"ebs.http", "helix.observe"}),
     "wow": frozenset({"ebs.http", "wow.game", "desktop.drive"}),
     "seed": frozenset({"ebs.http", "desktop.synthetic"}),
+    "tier_c": frozenset({"chat.observe"}),
 }
 
 _BY_FUNCTION: Final[dict[str, frozenset[str]]] = {
@@ -60,6 +61,17 @@ _BY_FUNCTION: Final[dict[str, frozenset[str]]] = {
     # seed
     "seed.harness": frozenset({"ebs.harness"}),
     "seed.last_request": frozenset({"helix.observe"}),
+    # tier_c
+    "tier_c.subscription_enabled": frozenset({"eventsub.manage"}),
+    "tier_c.subscribe": frozenset({"eventsub.manage"}),
+    "tier_c.listed_enabled": frozenset({"eventsub.manage"}),
+    "tier_c.unsubscribe": frozenset({"eventsub.manage"}),
+    "tier_c.not_listed": frozenset({"eventsub.manage"}),
+    "tier_c.bot_writes": frozenset({"chat.post"}),
+    "tier_c.bot_enrolled": frozenset({"ebs.http", "chat.post"}),
+    "tier_c.real_who": frozenset({"ebs.http", "wow.client"}),
+    "tier_c.real_who_reported": frozenset({"ebs.http", "wow.client"}),
+    "tier_c.candidate_within": frozenset({"ebs.http"}),
 }
 
 

@@ -74,6 +74,11 @@ def user_profiles(rootpath: Path) -> dict[str, dict[str, str]]:
     return found
 
 
+def variables_in(value: str) -> list[str]:
+    """The environment variables a profile value names (``$VAR`` or ``${VAR}``)."""
+    return [m.group(1) or m.group(2) for m in _VARIABLE.finditer(value)]
+
+
 def _expand(value: str, environ: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda m: environ.get(m.group(1) or m.group(2), ""), value)
 

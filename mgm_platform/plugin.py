@@ -10,6 +10,7 @@ answers a step that matches nothing with the closest documented phrases.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -36,6 +37,7 @@ pytest_plugins = [
     "mgm_platform.steps.helix",
     "mgm_platform.steps.wow",
     "mgm_platform.steps.seed",
+    "mgm_platform.steps.tier_c",
 ]
 
 MARKERS = (
@@ -136,15 +138,33 @@ def _platform(config: pytest.Config) -> Platform:
     ini = {name: str(config.getini(options.ini_name(name)) or "") for name in names}
     environ = dict(os.environ)
     try:
-        selection = options.resolve(cli, ini, environ, options.all_profiles(config.rootpath))
+        profiles = options.all_profiles(config.rootpath)
+        selection = options.resolve(cli, ini, environ, profiles)
         table = backends.load_backends()
-        chosen = {role: table.select(role, selection[role]) for role in backends.ROLES}
+        chosen = {role: _select(table, selection, role, profiles) for role in backends.ROLES}
         stack = None
         if selection["ebs"] == "stack":
             stack = stackfile.read(Path(config.invocation_params.dir, selection["stack"]))
     except (options.ChoiceError, backends.BackendError, stackfile.StackFileError) as exc:
         raise pytest.UsageError(f"mgm: {exc}") from None
     return Platform(selection, table, chosen, environ, stack)
+
+
+def _select(
+    table: backends.BackendTable,
+    selection: options.Selection,
+    role: str,
+    profiles: dict[str, dict[str, str]],
+) -> backends.Backend:
+    """The backend of ``role``. A profile whose EBS is an unset variable (staging's
+    ``$MGM_STAGING_EBS_URL``) selects the URL backend, needing that variable, so
+    scenarios are skipped naming it instead of the run stopping."""
+    value = selection[role]
+    if role == "ebs" and not value and selection.sources[role] == f"profile {selection.profile}":
+        variables = options.variables_in(profiles[selection.profile].get(role, ""))
+        url = table.select(role, "https://")
+        return dataclasses.replace(url, credentials=(*url.credentials, *variables))
+    return table.select(role, value)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -49,6 +49,29 @@ class SubscriberVerdict(StrEnum):
     DENY = "deny"
 
 
+DEFAULT_RETRY_AFTER_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class SubscriberCheckUnavailable:
+    """The third verdict: whether the viewer subscribes cannot be known *now*.
+
+    ``reason`` is a stable code naming why (e.g. ``helix_rate_limited``,
+    ``helix_unreachable``); it is logged and returned to the client in the
+    error's ``details``. ``retry_after_seconds`` (at least 1) becomes the
+    answer's ``Retry-After``.
+    """
+
+    reason: str
+    retry_after_seconds: int = DEFAULT_RETRY_AFTER_SECONDS
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            raise ValueError("SubscriberCheckUnavailable needs a reason code")
+        if self.retry_after_seconds < 1:
+            object.__setattr__(self, "retry_after_seconds", 1)
+
+
 @dataclass(frozen=True)
 class RewardSentNotification:
     """One payout reached Sent: what every notification channel announces."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mgm_core.plugins.context import (
         NotificationChannel,
         PluginContext,
+        SubscriberCheckUnavailable,
         SubscriberQuery,
         SubscriberVerdict,
     )
@@ -68,7 +69,9 @@ def mgm_notification_channels(context: PluginContext) -> list[NotificationChanne
 
 
 @hookspec(firstresult=True)
-def mgm_check_subscriber(query: SubscriberQuery, context: PluginContext) -> SubscriberVerdict | None:
+def mgm_check_subscriber(
+    query: SubscriberQuery, context: PluginContext
+) -> SubscriberVerdict | SubscriberCheckUnavailable | None:
     """Called to decide whether a viewer may join the pool as a channel subscriber.
 
     Called for every ``!twgold`` chat command that parsed (``query.source`` is
@@ -79,10 +82,19 @@ def mgm_check_subscriber(query: SubscriberQuery, context: PluginContext) -> Subs
     :param query: the viewer and where the request came from.
     :param context: the instance's shared services.
 
-    Return :attr:`SubscriberVerdict.ALLOW`, :attr:`SubscriberVerdict.DENY`,
-    or ``None`` for no opinion. Stops at the first non-None result
-    (firstresult); when every implementation answers ``None`` the viewer is
-    refused (``not_subscriber``).
+    Return one of three verdicts, or ``None`` for no opinion:
+
+    * :attr:`SubscriberVerdict.ALLOW` — a subscriber;
+    * :attr:`SubscriberVerdict.DENY` — not a subscriber (``403 not_subscriber``);
+    * :class:`SubscriberCheckUnavailable` ``(reason, retry_after_seconds)`` —
+      the source that knows (Twitch) cannot be asked now (401/403/429/5xx,
+      unreachable, an unreadable answer). A claim is then answered
+      ``503 subscriber_check_unavailable`` with ``Retry-After`` and
+      ``details.reason``, never ``not_subscriber``; a chat message is ignored
+      (its delivery is acknowledged, as for any refused chat enrollment).
+
+    Stops at the first non-None result (firstresult); when every
+    implementation answers ``None`` the viewer is refused (``not_subscriber``).
     """
 
 

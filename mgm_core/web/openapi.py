@@ -270,12 +270,12 @@ def build(routes: Iterable[Any]) -> dict[str, Any]:
             responses[str(status)] = answer
         for status in route.errors:
             responses[str(status)] = {
-                "description": _STATUS_TEXT.get(status, str(status)),
+                "description": route.notes.get(status, _STATUS_TEXT.get(status, str(status))),
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
             }
         if route.path not in _NO_DATABASE:  # the database is gone: 503 + Retry-After
             responses["503"] = {
-                "description": _STATUS_TEXT[503],
+                "description": route.notes.get(503, _STATUS_TEXT[503]),
                 "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
             }

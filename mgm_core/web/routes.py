@@ -23,6 +23,8 @@ class Route:
     request_required: bool = True  # False: an empty body is read as {} (EventSub)
     responses: dict[int, str | None] = field(default_factory=dict)  # status -> schema name (None: no body)
     errors: tuple[int, ...] = ()
+    # status -> what it means on this route, when more than the status's name
+    notes: dict[int, str] = field(default_factory=dict)
 
     @property
     def access(self) -> str:
@@ -93,6 +95,14 @@ ROUTES: tuple[Route, ...] = (
         request="ClaimRequest",
         responses={200: "PoolEnrollment", 201: "PoolEnrollment"},
         errors=(400, 401, 403, 409, 413, 415, 429),
+        notes={
+            403: "not_subscriber: the subscriber check says the viewer does not subscribe",
+            503: (
+                "service_unavailable: the database is unreachable; or subscriber_check_unavailable:"
+                " whether the viewer subscribes cannot be checked now (Twitch refused, rate-limited,"
+                " failed or unreachable; details.reason names which); retry after Retry-After seconds"
+            ),
+        },
     ),
     Route(
         "GET",

@@ -1,9 +1,11 @@
 """Real Twitch and Helix as test-platform backends (``mgm.backends`` entry point).
 
-They name the staging credentials they need (docs/tier-c-runbook.md). The
-capabilities they will offer arrive with the Tier C Gherkin issue; until then
-a scenario that needs chat delivery or Helix observation is skipped with a
-reason naming the missing variables and the mock that provides it.
+They offer the Tier C capabilities only (``chat.post``, ``eventsub.manage``,
+``chat.observe``): real Twitch cannot sign deliveries for arbitrary viewers and
+badges (``chat.deliver``) nor show a request journal (``helix.observe``), so
+Tier A/B scenarios are skipped under them rather than run against something
+else. The variables are documented in docs/tier-c-runbook.md; while one is
+unset, scenarios needing the backend are skipped naming it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import pluggy
 hookimpl = pluggy.HookimplMarker("mgm_platform")
 
 APP = ("MGM_TIER_C_TWITCH_CLIENT_ID", "MGM_TIER_C_TWITCH_CLIENT_SECRET")
-BROADCASTER = ("MGM_TIER_C_BROADCASTER_ID", "MGM_TIER_C_BROADCASTER_TOKEN")
+CHANNEL = ("MGM_TIER_C_BROADCASTER_ID",)
+BOT = ("MGM_TIER_C_BOT_USER_ID", "MGM_TIER_C_BOT_TOKEN")
+EVENTSUB = ("MGM_TIER_C_EVENTSUB_CALLBACK_URL", "MGM_TIER_C_EVENTSUB_SECRET")
 
 
 @hookimpl
@@ -22,15 +26,15 @@ def mgm_platform_backends() -> list[dict]:
         {
             "role": "twitch",
             "name": "real",
-            "capabilities": (),
-            "credentials": (*APP, *BROADCASTER),
-            "description": "a staging Twitch channel (EventSub webhooks to the EBS)",
+            "capabilities": ("chat.post", "eventsub.manage"),
+            "credentials": (*APP, *CHANNEL, *BOT, *EVENTSUB),
+            "description": "a staging Twitch channel: the test bot types, EventSub webhooks reach the EBS",
         },
         {
             "role": "helix",
             "name": "real",
-            "capabilities": (),
-            "credentials": ("MGM_TIER_C_TWITCH_CLIENT_ID", *BROADCASTER),
-            "description": "Twitch Helix: announcements land in the staging channel's chat",
+            "capabilities": ("chat.observe",),
+            "credentials": (APP[0], *CHANNEL, *BOT),
+            "description": "Twitch Helix: the staging channel's chat, watched through EventSub WebSocket",
         },
     ]

@@ -11,7 +11,14 @@ REAL_CREDENTIALS = (
     "MGM_TIER_C_TWITCH_CLIENT_SECRET",
     "MGM_TIER_C_BROADCASTER_ID",
     "MGM_TIER_C_BROADCASTER_TOKEN",
+    "MGM_TIER_C_BOT_USER_ID",
+    "MGM_TIER_C_BOT_TOKEN",
+    "MGM_TIER_C_EVENTSUB_CALLBACK_URL",
+    "MGM_TIER_C_EVENTSUB_SECRET",
+    "MGM_STAGING_EBS_URL",
     "MGM_DESKTOP_WOW_DIR",
+    "MGM_DESKTOP_EBS_URL",
+    "MGM_DESKTOP_API_KEY",
 )
 CHOICE_VARIABLES = ("MGM_PROFILE", "MGM_EBS", "MGM_TWITCH", "MGM_HELIX", "MGM_WOW", "MGM_STACK")
 
@@ -141,7 +148,8 @@ def test_real_helix_without_credentials_skips_naming_the_variables(pytester):
         [
             "SKIPPED [[]1[]] *backend helix=real does not offer helix.observe (observe the chat announcements"
             " the EBS sends through Helix); provided by --mgm-helix mock (helix=real also needs"
-            " MGM_TIER_C_TWITCH_CLIENT_ID, MGM_TIER_C_BROADCASTER_ID, MGM_TIER_C_BROADCASTER_TOKEN)"
+            " MGM_TIER_C_TWITCH_CLIENT_ID, MGM_TIER_C_BROADCASTER_ID, MGM_TIER_C_BOT_USER_ID,"
+            " MGM_TIER_C_BOT_TOKEN)"
         ]
     )
 

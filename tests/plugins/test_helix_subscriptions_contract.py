@@ -73,7 +73,9 @@ def test_an_empty_data_is_not_a_subscriber(claim_ebs, httpserver):
 def test_an_entry_for_another_viewer_is_no_verdict(claim_ebs, httpserver):
     other = {**SUBSCRIBED, "data": [{**SUBSCRIBED["data"][0], "user_id": "77"}]}
     httpserver.expect_request(PATH).respond_with_json(other)
-    assert claim_ebs.claim("42", "Norinn").status_code == 403
+    answer = claim_ebs.claim("42", "Norinn")
+    assert answer.status_code == 503
+    assert answer.json()["details"]["reason"] == "helix_unexpected_answer"
 
 
 @pytest.mark.parametrize(
@@ -98,14 +100,18 @@ def test_an_entry_for_another_viewer_is_no_verdict(claim_ebs, httpserver):
         (200, {"unexpected": True}, {}, "unexpected_answer"),
     ],
 )
-def test_when_twitch_cannot_answer_the_claim_is_refused_once_and_logged(
+def test_when_twitch_cannot_answer_the_claim_is_503_once_and_logged(
     claim_ebs, httpserver, caplog, status, body, headers, reason
 ):
     httpserver.expect_request(PATH).respond_with_json(body, status=status, headers=headers)
     with caplog.at_level(logging.WARNING, logger="mgm_core.plugins"):
         answer = claim_ebs.claim("42", "Norinn")
-    assert answer.status_code == 403
-    assert answer.json()["code"] == "not_subscriber"
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "subscriber_check_unavailable"
+    assert answer.json()["details"]["reason"] == f"helix_{reason}"
+    # The reset lies far past the scenario clock: capped at 60 s; otherwise the default 30 s.
+    assert answer.headers["Retry-After"] == ("60" if status == 429 else "30")
+    assert claim_ebs.pool_me("42")["isEnrolled"] is False
     assert len(httpserver.log) == 1  # no retry in the request path
     records = [r for r in caplog.records if r.getMessage() == "helix subscriber check unavailable"]
     assert [r.reason for r in records] == [f"helix_{reason}"]
@@ -129,7 +135,9 @@ def test_an_unreachable_helix_is_refused_quickly(make_ebs, caplog):
         helix_timeout_seconds=0.5,
     )
     with caplog.at_level(logging.WARNING, logger="mgm_core.plugins"):
-        assert ebs.claim("42", "Norinn").status_code == 403
+        answer = ebs.claim("42", "Norinn")
+    assert answer.status_code == 503
+    assert answer.json()["details"] == {"reason": "helix_unreachable", "retryAfterSeconds": 30}
     assert any(getattr(r, "reason", None) == "helix_unreachable" for r in caplog.records)
 
 

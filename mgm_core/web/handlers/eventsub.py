@@ -16,7 +16,12 @@ from mgm_core.domain.chat_command import parse_twgold
 from mgm_core.domain.names import name_problem
 from mgm_core.domain.pool import Viewer
 from mgm_core.domain.text import storable
-from mgm_core.plugins.context import SubscriberQuery, SubscriberSource, SubscriberVerdict
+from mgm_core.plugins.context import (
+    SubscriberCheckUnavailable,
+    SubscriberQuery,
+    SubscriberSource,
+    SubscriberVerdict,
+)
 from mgm_core.security import eventsub
 from mgm_core.store import enrollment
 from mgm_core.store.enrollment import ChatDelivery, ChatOutcome
@@ -142,7 +147,7 @@ async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, eve
     elif raw_name is None:
         reason = "not a !twgold command"
     elif (
-        await check_subscriber(
+        verdict := await check_subscriber(
             request.app,
             SubscriberQuery(
                 chatter_id,
@@ -152,9 +157,12 @@ async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, eve
                 _text(event.get("broadcaster_user_id")),
             ),
         )
-        is not SubscriberVerdict.ALLOW
-    ):
-        reason = "not_subscriber"
+    ) is not SubscriberVerdict.ALLOW:
+        reason = (
+            f"subscriber_check_unavailable: {verdict.reason}"
+            if isinstance(verdict, SubscriberCheckUnavailable)
+            else "not_subscriber"
+        )
     elif (problem := name_problem(raw_name)) is not None:
         reason = f"invalid_character_name: {problem}"
     if reason is not None or raw_name is None:

@@ -7,7 +7,12 @@ from aiohttp import web
 from mgm_core.domain.names import character_name
 from mgm_core.domain.pool import Viewer
 from mgm_core.errors import ErrorCode, Refusal
-from mgm_core.plugins.context import SubscriberQuery, SubscriberSource, SubscriberVerdict
+from mgm_core.plugins.context import (
+    SubscriberCheckUnavailable,
+    SubscriberQuery,
+    SubscriberSource,
+    SubscriberVerdict,
+)
 from mgm_core.store import enrollment, pool
 from mgm_core.web import keys
 from mgm_core.web.access import Access, access
@@ -45,7 +50,15 @@ async def claim(request: web.Request) -> web.Response:
             SubscriberSource.CLAIM,
             broadcaster_id=config.broadcaster_id,
         )
-        if await check_subscriber(request.app, query) is not SubscriberVerdict.ALLOW:
+        verdict = await check_subscriber(request.app, query)
+        if isinstance(verdict, SubscriberCheckUnavailable):
+            raise Refusal(
+                ErrorCode.SUBSCRIBER_CHECK_UNAVAILABLE,
+                "the subscription cannot be checked right now; try again later",
+                {"reason": verdict.reason, "retryAfterSeconds": verdict.retry_after_seconds},
+                headers={"Retry-After": str(verdict.retry_after_seconds)},
+            )
+        if verdict is not SubscriberVerdict.ALLOW:
             raise Refusal(ErrorCode.NOT_SUBSCRIBER, "only channel subscribers may join the roulette")
     result = await enrollment.claim(
         request.app[keys.DATABASE], viewer, name, request_id, request.app[keys.CLOCK].now()
