@@ -56,7 +56,12 @@ def test_openapi_lists_development_routes_only_where_they_are_enabled(make_ebs):
     assert {"/api/e2e/prepare-pending-payout", "/api/e2e/clock"} <= set(development)
     production = make_ebs(**PRODUCTION).http.get("/openapi.json").json()["paths"]
     assert not [path for path in production if path.startswith("/api/e2e/")]
-    assert set(development) - set(production) == {"/api/e2e/prepare-pending-payout", "/api/e2e/clock"}
+    assert set(development) - set(production) == {
+        "/api/e2e/prepare-pending-payout",
+        "/api/e2e/clock",
+        "/api/e2e/reset",
+    }
     no_harness = make_ebs(enable_e2e_harness=False).http.get("/openapi.json").json()["paths"]
     assert "/api/e2e/prepare-pending-payout" not in no_harness
+    assert "/api/e2e/reset" not in no_harness
     assert "/api/e2e/clock" in no_harness  # the virtual clock is on
