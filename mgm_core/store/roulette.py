@@ -148,12 +148,18 @@ async def draw(
 
     Returns the cycle when this call drew (with or without a candidate), else ``None``.
     """
+    seen = await cycle_starting(conn, start)
+    if seen is not None and seen.drawn_at is not None:
+        return None  # drawn already: no lock taken
+    # Locks in one order everywhere: the pool first, then the cycle row (the harness and
+    # the scheduler's fold do the same); the other order deadlocks against them.
+    size = await pool.lock(conn)
     await ensure_cycle(conn, start)
     cycle = await cycle_starting(conn, start, for_update=True)
     if cycle is None or cycle.drawn_at is not None:
         return None
     # Under the pool lock, rows enrolled since the last fold get their dense slots first.
-    await pool.assign_slots(conn, await pool.lock(conn))
+    await pool.assign_slots(conn, size)
     entry = await pick_eligible(conn, rng)
     row = await conn.fetchrow(
         f"""

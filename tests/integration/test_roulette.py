@@ -246,3 +246,30 @@ def test_two_instances_draw_each_cycle_exactly_once(database_url):
         draws = one.app[keys.SCHEDULER].draws + two.app[keys.SCHEDULER].draws
         assert draws == 5
         assert one.fetchval("SELECT count(*) FROM spin_cycles WHERE drawn_at IS NOT NULL") == 5
+
+
+def test_the_harness_and_the_draw_racing_for_one_cycle_never_deadlock(ebs):
+    """Both lock the pool before the cycle row; the other order deadlocked (500 from the harness)."""
+    viewers = [f"racer{i}" for i in range(12)]
+    for i, viewer in enumerate(viewers):
+        assert ebs.chat_delivery(viewer, f"!twgold Racer{chr(97 + i)}").status_code == 204
+    scheduler = ebs.app[keys.SCHEDULER]
+    answers = []
+    for viewer in viewers:
+        # Move past the next draw instant without letting the scheduler act, then race them.
+        now = ebs.clock.now()
+        target = roulette.cycle_start(now) + timedelta(seconds=240)
+        if target <= now:
+            target += roulette.SPIN_INTERVAL
+        ebs.clock.set(target)
+        with ThreadPoolExecutor(2) as both:
+            harness = both.submit(
+                ebs.http.post,
+                "/api/e2e/prepare-pending-payout",
+                json={"twitchUserId": viewer},
+                headers=ebs.desktop(),
+            )
+            both.submit(ebs.call, scheduler.tick).result()
+            answers.append(harness.result())
+    assert [a.status_code for a in answers] == [200] * len(viewers), [a.text for a in answers]
+    assert ebs.health.problems() == []
