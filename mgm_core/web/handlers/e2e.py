@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from mgm_core.clock import VirtualClock
-from mgm_core.config import Config, RateLimit
+from mgm_core.config import Config, ConfigError, RateLimit
 from mgm_core.domain import roulette
 from mgm_core.domain.roulette import WhoReport
 from mgm_core.errors import ErrorCode, Refusal
@@ -108,8 +108,9 @@ async def move_clock(request: web.Request) -> web.Response:
 
 @access(Access.HARNESS)
 async def reset(request: web.Request) -> web.Response:
-    """Erase the pool, cycles, payouts and rate-limit windows: the EBS as freshly migrated.
+    """Erase the pool, cycles, payouts and rate-limit windows, and put back the start-up settings.
 
+    The EBS as freshly started on a freshly migrated database.
     For test platforms that run scenarios one at a time against one shared
     development EBS (``pytest --mgm-profile stack``).
     """
@@ -139,7 +140,10 @@ async def configure(request: web.Request) -> web.Response:
     body = await read_body(request)
     changes = _setting_changes(body)
     settings = request.app[keys.SETTINGS]
-    config = settings.apply(settings.current.with_overrides(**changes))
+    try:
+        config = settings.apply(settings.current.with_overrides(**changes))
+    except ConfigError as refused:  # a rule of Config.validate the checks above do not cover
+        raise invalid(None, str(refused)) from None
     request.app[keys.EXTENSION_LIMITER].rebudget(config.rate_limit)
     if changes:
         log.info("development settings changed", extra={"settings": sorted(changes)})
