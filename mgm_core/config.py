@@ -260,6 +260,29 @@ class Config:
         return config.validate()
 
 
+class LiveConfig:
+    """The configuration a running EBS acts on: its start-up :class:`Config`, or a development change.
+
+    Handlers and plugins read :attr:`current` on every request, so a change
+    (``POST /api/e2e/config``, development only) applies from the next request
+    on, and :meth:`restore` (``POST /api/e2e/reset``) brings back the start-up
+    configuration. Both are plain assignments of a whole, validated ``Config``:
+    a request sees the old settings or the new ones, never a mix.
+    """
+
+    def __init__(self, startup: Config) -> None:
+        self.startup = startup
+        self.current = startup
+
+    def apply(self, config: Config) -> Config:
+        self.current = config.validate()
+        return self.current
+
+    def restore(self) -> Config:
+        self.current = self.startup
+        return self.current
+
+
 def _decode_extension_secret(secret: str) -> bytes:
     try:
         key = base64.b64decode(secret, validate=True)

@@ -28,7 +28,9 @@ CAPABILITIES: Final[dict[str, tuple[str, str]]] = {
     "ebs.http": ("ebs", "call the EBS's HTTP routes as a viewer (Extension JWT) or the Desktop (API key)"),
     "ebs.configure": (
         "ebs",
-        "start the scenario's EBS with scenario settings (rate limit, secrets, Helix URL)",
+        "give the scenario's EBS its own settings (Extension rate limit, subscriber bypass, EventSub"
+        " secret, Helix credentials): a local EBS starts with them, a shared one changes them until"
+        " the next reset",
     ),
     "ebs.restart": ("ebs", "stop the scenario's EBS and start it again on the same database"),
     "ebs.database": ("ebs", "read the EBS's database (pool rows, payouts)"),

@@ -56,6 +56,13 @@ class FixedWindowLimiter:
     def __len__(self) -> int:
         return len(self._windows)
 
+    def rebudget(self, budget: RateLimit) -> None:
+        """Count against ``budget`` from now on; open windows are dropped (a development change)."""
+        if budget != self.budget:
+            self.budget = budget
+            self._window = timedelta(seconds=budget.window_seconds)
+            self.forget()
+
     def forget(self) -> None:
         """Drop every window (the development reset: counts start again from zero)."""
         self._windows.clear()

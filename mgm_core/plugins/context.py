@@ -4,28 +4,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import aiohttp
 
 from mgm_core.clock import Clock
-from mgm_core.config import Config
+from mgm_core.config import Config, LiveConfig
 
 
-@dataclass(frozen=True)
 class PluginContext:
     """Shared services of one EBS instance, handed to every hook call.
 
-    ``http`` is the instance's one outbound :class:`aiohttp.ClientSession`
-    (``None`` only outside a running app, e.g. in ``mgm plugins``).
+    ``config`` is the configuration in force *now*: read it on every call, never
+    keep it (a development EBS may change it between requests, see
+    :class:`mgm_core.config.LiveConfig`). ``http`` is the instance's one outbound
+    :class:`aiohttp.ClientSession` (``None`` only outside a running app, e.g. in ``mgm plugins``).
     """
 
-    config: Config
-    clock: Clock
-    http: aiohttp.ClientSession | None
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("mgm_core.plugins"))
+    __slots__ = ("_settings", "clock", "http", "log")
+
+    def __init__(
+        self,
+        config: Config | LiveConfig,
+        clock: Clock,
+        http: aiohttp.ClientSession | None,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self._settings = config if isinstance(config, LiveConfig) else LiveConfig(config)
+        self.clock = clock
+        self.http = http
+        self.log = log or logging.getLogger("mgm_core.plugins")
+
+    @property
+    def config(self) -> Config:
+        return self._settings.current
 
 
 class SubscriberSource(StrEnum):

@@ -64,14 +64,14 @@ def _check_api_key(request: web.Request) -> None:
     given = request.headers.get(API_KEY_HEADER)
     if given is None:
         raise Refusal(ErrorCode.UNAUTHORIZED, f"the {API_KEY_HEADER} header is required")
-    configured = request.app[keys.CONFIG].api_key
+    configured = keys.config(request.app).api_key
     # An empty configured key refuses every key: never "no key means open".
     if not configured or not hmac.compare_digest(given.encode(), configured.encode()):
         raise Refusal(ErrorCode.FORBIDDEN_APIKEY, f"the {API_KEY_HEADER} header is not valid")
 
 
 def _authenticate_extension(request: web.Request, *, need_user: bool) -> str:
-    config = request.app[keys.CONFIG]
+    config = keys.config(request.app)
     identity = extension_jwt.identity_from(
         request.app[keys.VERIFIED_TOKENS].claims(_bearer_token(request)),
         request.app[keys.CLOCK].now(),
@@ -107,7 +107,7 @@ def _limit(request: web.Request, key: str, *, desktop: bool) -> None:
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     kind = access_of(request.match_info.handler)
-    config = request.app[keys.CONFIG]
+    config = keys.config(request.app)
     if kind in (Access.PUBLIC, Access.EVENTSUB):
         return await handler(request)
     if kind is Access.HARNESS and not config.harness_enabled:

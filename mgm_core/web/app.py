@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from mgm_core.clock import Clock, SystemClock, VirtualClock
-from mgm_core.config import Config
+from mgm_core.config import Config, LiveConfig
 from mgm_core.db.embedded import embedded_database
 from mgm_core.domain.rate_limit import FixedWindowLimiter
 from mgm_core.notifications import Notifier, channels_by_name
@@ -65,6 +65,7 @@ def create_app(
             client_max_size=config.max_body_bytes,
         )
     app[keys.CONFIG] = config
+    app[keys.SETTINGS] = LiveConfig(config)
     app[keys.CLOCK] = clock
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
@@ -98,9 +99,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _plugins(app: web.Application) -> AsyncIterator[None]:
     """The outbound HTTP session, the plugin context, channels, and the outbox sweep at start-up."""
-    config = app[keys.CONFIG]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        context = PluginContext(config=config, clock=app[keys.CLOCK], http=http)
+        context = PluginContext(config=app[keys.SETTINGS], clock=app[keys.CLOCK], http=http)
         app[keys.PLUGIN_CONTEXT] = context
         manager = app[keys.PLUGINS]
         channels = channels_by_name(await call_all(manager.hook.mgm_notification_channels, context=context))

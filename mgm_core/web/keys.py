@@ -8,7 +8,7 @@ from datetime import datetime
 from aiohttp import web
 
 from mgm_core.clock import Clock
-from mgm_core.config import Config
+from mgm_core.config import Config, LiveConfig
 from mgm_core.domain.rate_limit import FixedWindowLimiter
 from mgm_core.domain.roulette import SpinCycle
 from mgm_core.notifications import Notifier
@@ -20,7 +20,9 @@ from mgm_core.security.token_cache import VerifiedTokens
 from mgm_core.store.database import Database
 from mgm_core.store.shared_reads import SharedReads
 
-CONFIG = web.AppKey("config", Config)
+CONFIG = web.AppKey("config", Config)  # the start-up configuration
+# What requests act on: CONFIG, or a development change of it (POST /api/e2e/config).
+SETTINGS = web.AppKey("settings", LiveConfig)
 CLOCK = web.AppKey("clock", Clock)
 DATABASE = web.AppKey("database", Database)
 EXTENSION_LIMITER = web.AppKey("extension_limiter", FixedWindowLimiter)
@@ -34,5 +36,11 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 VERIFIED_TOKENS = web.AppKey("verified_tokens", VerifiedTokens)
 # /state's (participant count, current cycle) reads, shared by concurrent requests.
 STATE_READS = web.AppKey("state_reads", SharedReads[datetime, tuple[int, SpinCycle | None]])
+
+
+def config(app: web.Application) -> Config:
+    """The configuration in force for this request (read it per request, never keep it)."""
+    return app[SETTINGS].current
+
 
 EXTENSION_IDENTITY = web.RequestKey("extension_identity", ExtensionIdentity)

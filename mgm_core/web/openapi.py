@@ -11,7 +11,17 @@ from mgm_core.domain.payouts import PayoutStatus
 from mgm_core.domain.roulette import SpinPhase
 from mgm_core.errors import ErrorCode
 from mgm_core.web import patterns
-from mgm_core.web.handlers.e2e import EARLIEST, LATEST, MAX_ADVANCE
+from mgm_core.web.handlers.e2e import (
+    EARLIEST,
+    EVENTSUB_SECRET_LENGTH,
+    HEADER_SAFE,
+    LATEST,
+    MAX_ADVANCE,
+    MAX_HELIX_VALUE_LENGTH,
+    MAX_RATE_REQUESTS,
+    MAX_RATE_WINDOW_SECONDS,
+    PRINTABLE_ASCII,
+)
 
 _STATUS_TEXT = {
     200: "OK",
@@ -56,6 +66,23 @@ _IDENTIFIER = {
     "maxLength": 128,
     "pattern": patterns.NOT_BLANK,
     "description": "Not blank, no NUL; trimmed",
+}
+
+_RATE_LIMIT = {
+    "type": "object",
+    "description": "The Extension rate limit: requests per window, per viewer",
+    "required": ["requests", "windowSeconds"],
+    "additionalProperties": False,
+    "properties": {
+        "requests": {"type": "integer", "minimum": 1, "maximum": MAX_RATE_REQUESTS},
+        "windowSeconds": {"type": "integer", "minimum": 1, "maximum": MAX_RATE_WINDOW_SECONDS},
+    },
+}
+_HELIX_VALUE = {
+    "type": "string",
+    "maxLength": MAX_HELIX_VALUE_LENGTH,
+    "pattern": HEADER_SAFE,
+    "description": "Empty: not configured (Helix is not called)",
 }
 
 PAYOUT_STATUSES = ["Pending", "InProgress", "Sent", "Failed", "Cancelled", "Expired"]
@@ -242,6 +269,36 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "ResetDone": {"type": "object", "properties": {"reset": {"type": "boolean"}, "serverNow": _TIME}},
+    "SettingsChange": {
+        "type": "object",
+        "description": "Every field optional ({} changes nothing); in force until POST /api/e2e/reset",
+        "additionalProperties": False,
+        "properties": {
+            "rateLimit": _RATE_LIMIT,
+            "devSkipSubscriberCheck": {"type": "boolean"},
+            "eventsubSecret": {
+                "type": "string",
+                "maxLength": EVENTSUB_SECRET_LENGTH[1],
+                "pattern": PRINTABLE_ASCII,
+                "anyOf": [{"maxLength": 0}, {"minLength": EVENTSUB_SECRET_LENGTH[0]}],
+                "description": "Empty: EventSub signatures are not checked (development only)",
+            },
+            "broadcasterId": _HELIX_VALUE,
+            "broadcasterToken": _HELIX_VALUE,
+            "helixClientId": _HELIX_VALUE,
+        },
+    },
+    "SettingsInForce": {
+        "type": "object",
+        "properties": {
+            "rateLimit": _RATE_LIMIT,
+            "devSkipSubscriberCheck": {"type": "boolean"},
+            "eventsubSecretSet": {"type": "boolean"},
+            "broadcasterId": _STR,
+            "broadcasterTokenSet": {"type": "boolean"},
+            "helixClientId": _STR,
+        },
+    },
 }
 
 

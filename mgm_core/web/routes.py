@@ -212,10 +212,22 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/api/e2e/reset",
         e2e.reset,
-        "Development harness: erase the pool, cycles, payouts and rate-limit windows (404 unless enabled)",
+        "Development harness: erase the pool, cycles, payouts and rate-limit windows, and put back the"
+        " start-up settings (404 unless enabled)",
         "development",
         responses={200: "ResetDone"},
         errors=(401, 403, 404),
+    ),
+    Route(
+        "POST",
+        "/api/e2e/config",
+        e2e.configure,
+        "Development harness: change the Extension rate limit, subscriber bypass, EventSub secret or"
+        " broadcaster's Helix credentials until the next reset (404 unless enabled)",
+        "development",
+        request="SettingsChange",
+        responses={200: "SettingsInForce"},
+        errors=(400, 401, 403, 404, 413, 415, 429),
     ),
 )
 

@@ -41,12 +41,17 @@ class Body:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = {key.lower(): value for key, value in data.items()}
+        self._names = list(data)
 
     def raw(self, name: str) -> Any:
         return self._data.get(name.lower())
 
     def has(self, name: str) -> bool:
         return name.lower() in self._data
+
+    def names(self) -> list[str]:
+        """The body's field names as sent."""
+        return list(self._names)
 
     def string(self, name: str, *, max_length: int = 1000) -> str:
         """A required non-blank string field (trimmed)."""

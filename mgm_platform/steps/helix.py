@@ -95,6 +95,9 @@ def announce_through_mock(world: World, helix: HelixRecorder) -> None:
 
 @given("the broadcaster's Helix credentials are not configured")
 def no_helix_credentials(world: World, helix: HelixRecorder) -> None:
+    if world.remote is not None:  # a shared target already points at its stack's Helix mock
+        world.configure(broadcaster_token="", broadcaster_id="")
+        return
     world.configure(helix_base_url=helix.url, broadcaster_token="", broadcaster_id="")
 
 

@@ -3,7 +3,9 @@
 Settings steps ("Given the rate limit is ...") change the configuration the EBS
 starts with; if it is already running it is restarted on the same database.
 On a shared target (``--mgm-ebs stack`` or a URL) the world's EBS is the
-``mgm_target`` driver instead: held, reset and driven over HTTP.
+``mgm_target`` driver instead: held, reset and driven over HTTP; settings steps
+change the running target through ``POST /api/e2e/config`` (the reset before the
+next scenario puts its start-up settings back).
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ class World:
     claims: dict[str, str] = field(default_factory=dict)  # viewer -> last enrollment request id
     _ebs: RunningEbs | None = None
     _down: RunningEbs | None = None
+    target: RemoteEbs | None = None  # the shared target, when the scenario runs on one
     restarted: list[RunningEbs] = field(default_factory=list)  # stopped at teardown
     started: list[RunningEbs] = field(default_factory=list)  # every EBS of the scenario, for its health
 
     @property
     def remote(self) -> RemoteEbs | None:
         """The shared target's driver, or ``None`` when the scenario runs its own EBS."""
-        return self.ebs if isinstance(self.ebs, RemoteEbs) else None
+        return self.target
 
     @property
     def ebs(self) -> RunningEbs:
@@ -47,6 +50,9 @@ class World:
         return self._ebs
 
     def configure(self, **changes: Any) -> None:
+        if self.target is not None:
+            self.target.configure(**changes)  # the running target, from its next request on
+            return
         self.overrides.update(changes)
         if self._ebs is not None:
             self._ebs.stop()
@@ -145,7 +151,7 @@ def world(request: pytest.FixtureRequest, mgm_platform: Any) -> Iterator[World]:
             assert not overrides, f"a shared target cannot be configured per scenario: {overrides}"
             return target
 
-        scenario = World(shared)
+        scenario = World(shared, target=target)
     yield scenario
     for ebs in scenario.restarted:
         ebs.stop()

@@ -3,7 +3,8 @@
 It has the interface of the in-process :class:`mgm_core.testing.ebs.RunningEbs`
 (``http``, ``token()``, ``bearer()``, ``desktop()``, ``advance()``,
 ``advance_to_offset()``, ``set_time()``, ``chat_delivery()``, ``post_eventsub()``,
-``candidate()``, ``report()``, ``win()``, ``patch_status()``), takes its secrets
+``candidate()``, ``report()``, ``win()``, ``patch_status()``) plus
+:meth:`RemoteEbs.configure` (the scenario's settings), takes its secrets
 from the target's description (stack.json or ``MGM_TARGET_*``), and reads what
 the local driver reads from the database through HTTP routes instead.
 
@@ -20,11 +21,21 @@ from typing import Any
 import httpx
 
 from mgm_core.clock import VirtualClock
-from mgm_core.config import Config
+from mgm_core.config import Config, RateLimit
 from mgm_core.testing.ebs import EbsDriver
 from mgm_core.testing.http import loopback_client
 from mgm_platform.evidence.exchanges import journaled
 from mgm_platform.target.spec import TargetSpec
+
+# Config field -> POST /api/e2e/config body field: what a scenario may change on a shared target.
+SETTINGS_BODY: dict[str, str] = {
+    "rate_limit": "rateLimit",
+    "dev_skip_subscriber_check": "devSkipSubscriberCheck",
+    "eventsub_secret": "eventsubSecret",
+    "broadcaster_id": "broadcasterId",
+    "broadcaster_token": "broadcasterToken",
+    "helix_client_id": "helixClientId",
+}
 
 
 class TargetError(RuntimeError):
@@ -123,6 +134,39 @@ class RemoteEbs(EbsDriver):
     def _moved(self, answer: dict[str, Any]) -> dict[str, Any]:
         self.clock.set(_instant(answer["serverNow"]))
         return answer
+
+    # -- the scenario's settings ------------------------------------------------------
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change the target's settings for this scenario (``POST /api/e2e/config``).
+
+        ``changes`` are :class:`~mgm_core.config.Config` fields, as a local EBS takes
+        them; only those the route changes are accepted. The next scenario's reset
+        puts back the target's start-up settings. The driver's own copy follows,
+        so tokens and EventSub signatures match what the target now checks.
+        """
+        unknown = sorted(set(changes) - set(SETTINGS_BODY))
+        if unknown:
+            raise TargetError(
+                f"a shared target's {', '.join(unknown)} cannot be changed by a scenario"
+                f" (POST /api/e2e/config changes {', '.join(sorted(SETTINGS_BODY))})"
+            )
+        body: dict[str, Any] = {}
+        for name, value in changes.items():
+            if isinstance(value, RateLimit):
+                value = {"requests": value.requests, "windowSeconds": value.window_seconds}
+            body[SETTINGS_BODY[name]] = value
+        answer = self.http.post("/api/e2e/config", json=body, headers=self.desktop())
+        if answer.status_code == 404:
+            raise TargetError(
+                f"the EBS at {self.url} offers no development settings route (POST /api/e2e/config"
+                " answered 404): it predates the route, or it is not a development EBS with the harness on"
+            )
+        if answer.status_code != 200:
+            raise TargetError(
+                f"POST /api/e2e/config on {self.url} answered {answer.status_code}: {answer.text}"
+            )
+        self.config = self.config.with_overrides(**changes)
+        return dict(answer.json())
 
     # -- what the local driver reads from the database --------------------------------
     def fetchval(self, query: str, *args: Any) -> Any:

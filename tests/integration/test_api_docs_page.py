@@ -60,8 +60,10 @@ def test_openapi_lists_development_routes_only_where_they_are_enabled(make_ebs):
         "/api/e2e/prepare-pending-payout",
         "/api/e2e/clock",
         "/api/e2e/reset",
+        "/api/e2e/config",
     }
     no_harness = make_ebs(enable_e2e_harness=False).http.get("/openapi.json").json()["paths"]
     assert "/api/e2e/prepare-pending-payout" not in no_harness
     assert "/api/e2e/reset" not in no_harness
+    assert "/api/e2e/config" not in no_harness
     assert "/api/e2e/clock" in no_harness  # the virtual clock is on

@@ -10,7 +10,9 @@ its own process, as a user would run it.
 Credentials come from the test side: an Extension JWT minted for a viewer, the
 Desktop API key, and EventSub requests signed by ``schemathesis_hooks.py``.
 The virtual clock route runs alone on a second EBS: it moves time, which would
-expire the first run's token and signature timestamps.
+expire the first run's token and signature timestamps. The settings route runs
+alone on a third: it changes the EventSub secret and the rate limit the first
+run's signatures and request counts rely on.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ MAX_EXAMPLES = 10
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 CLOCK_ROUTE = "/api/e2e/clock"
+SETTINGS_ROUTE = "/api/e2e/config"
 # Limits high enough that generated traffic is not throttled (429 is declared, and tested elsewhere).
 UNTHROTTLED = {"rate_limit": RateLimit(1_000_000, 60), "desktop_rate_limit": RateLimit(1_000_000, 60)}
 
@@ -83,8 +86,12 @@ def schemathesis_run(ebs: RunningEbs, tmp_path: Path, *selection: str) -> subpro
 
 @pytest.mark.parametrize(
     "selection",
-    [("--exclude-path", CLOCK_ROUTE), ("--include-path", CLOCK_ROUTE)],
-    ids=["every-operation-but-the-clock", "the-clock"],
+    [
+        ("--exclude-path", CLOCK_ROUTE, "--exclude-path", SETTINGS_ROUTE),
+        ("--include-path", CLOCK_ROUTE),
+        ("--include-path", SETTINGS_ROUTE),
+    ],
+    ids=["every-operation-but-the-clock-and-settings", "the-clock", "the-settings"],
 )
 def test_schemathesis_finds_no_failure(make_ebs, tmp_path, selection):
     ebs = make_ebs(**UNTHROTTLED)

@@ -66,8 +66,13 @@ def test_scenarios_run_against_the_stack_one_at_a_time(running_stack: Path) -> N
         "features/announcement/helix_announcement.feature",
         "features/tier_b/sc001_full_chain.feature",
         "features/auth/rate_limit.feature",
+        "features/enrollment/chat_enrollment.feature",
+        "features/enrollment/claim.feature",
+        "features/announcement/missing_credentials.feature",
+        "features/tier_b/desktop_resilience.feature",
         "-k",
-        "phases or offline or concurrent or natural or configurable or reopens",
+        "phases or offline or concurrent or natural or configurable or reopens or without_a_secret"
+        " or without_the_development_bypass or credentials or goes_down",
         "-n",
         "2",
         "--mgm-profile",
@@ -77,7 +82,10 @@ def test_scenarios_run_against_the_stack_one_at_a_time(running_stack: Path) -> N
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    # phases, offline (roulette and tier B), concurrent Sent, the natural chain, the window reopening;
-    # the configurable rate limit needs its own EBS settings.
-    assert "6 passed, 1 skipped" in output, output
-    assert "backend ebs=stack does not offer ebs.configure" in output, output
+    # phases, offline (roulette and tier B), concurrent Sent, the natural chain, the window reopening,
+    # and the scenarios with their own settings (POST /api/e2e/config): the configurable rate limit,
+    # the subscriber bypass off, unsigned EventSub deliveries, no Helix credentials. The EBS going
+    # down needs its own EBS (a shared target is never stopped by a scenario).
+    assert "10 passed, 1 skipped" in output, output
+    assert "backend ebs=stack does not offer ebs.restart" in output, output
+    assert "ebs.configure" not in output, output

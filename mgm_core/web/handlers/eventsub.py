@@ -50,7 +50,7 @@ def _object(value: object) -> dict[str, Any]:
 
 @access(Access.EVENTSUB)
 async def eventsub_webhook(request: web.Request) -> web.Response:
-    config = request.app[keys.CONFIG]
+    config = keys.config(request.app)
     now = request.app[keys.CLOCK].now()
     headers = request.headers
     raw = await request.read()

@@ -42,7 +42,7 @@ async def claim(request: web.Request) -> web.Response:
     name = character_name(body.text("characterName", max_length=256))
     request_id = body.string("enrollmentRequestId", max_length=128)
     viewer = viewer_of(request)
-    config = request.app[keys.CONFIG]
+    config = keys.config(request.app)
     if not config.skip_subscriber_check:
         query = SubscriberQuery(
             viewer.twitch_user_id,

@@ -36,7 +36,7 @@ async def ready(request: web.Request) -> web.Response:
 
 @access(Access.PUBLIC)
 async def version(request: web.Request) -> web.Response:
-    config = request.app[keys.CONFIG]
+    config = keys.config(request.app)
     return json_response(
         {
             "version": config.version or __version__,
