@@ -1,4 +1,4 @@
-"""Per-test database isolation on the embedded server: what each technique costs.
+"""Per-test database isolation (embedded or ``--external`` server): what each technique costs.
 
 Run: ``python bench/db_isolation.py [--iterations N] [--external DSN] [--busy-ms MS]``. Each
 technique does what the fixture around one test would do, plus a tiny stand-in
@@ -8,7 +8,8 @@ milliseconds. Figures only: nothing is asserted.
 The first section is the product: what the ``database_url`` fixture costs the test
 that uses it, i.e. the time the test waits for its fresh database plus the teardown
 on its critical path, with tests run back to back (the background thread that makes
-clones ahead competes with them for the same cores): once with tiny tests (the worst
+clones ahead, or resets reused databases where cloning is slow, competes with them for
+the same cores): once with tiny tests (the worst
 case: they outpace the clones), then with tests that are busy ``--busy-ms`` besides the
 stand-in, as the suite's are. The last line compares the latter with ``BEGIN …
 ROLLBACK`` on one shared database (its BEGIN + ROLLBACK), measured in the same run.
@@ -86,8 +87,8 @@ def report(label: str, samples: list[float]) -> None:
     print(f"{label:<48} median {statistics.median(samples):7.2f} ms   p90 {p90:7.2f} ms")
 
 
-def product(server_dsn: str, iterations: int, busy_ms: float) -> tuple[list[float], list[float]]:
-    """The fixture's path, test after test: (isolation ms per test, whole cycle ms per test)."""
+def product(server_dsn: str, iterations: int, busy_ms: float) -> tuple[list[float], list[float], str]:
+    """The fixture's path, test after test: (isolation ms per test, whole cycle ms per test, isolation)."""
     databases = TestDatabases(server_dsn)
     databases.start_ahead()
     waits: list[float] = []
@@ -109,15 +110,17 @@ def product(server_dsn: str, iterations: int, busy_ms: float) -> tuple[list[floa
         isolation = [w + t for w, t in zip(waits, teardowns, strict=True)]
     finally:
         databases.close()
-    print(
-        f"product: database_url fixture, {databases.strategy}, clones made ahead in the background,"
-        f" tests of {busy_ms:g} ms + the stand-in"
+    how = (
+        "reused databases reset in the background"
+        if databases.isolation == "reset"
+        else f"clones ({databases.strategy}) made ahead in the background"
     )
+    print(f"product: database_url fixture, {how}, tests of {busy_ms:g} ms + the stand-in")
     report("  wait for a fresh database", waits)
     report("  teardown on the test's path", teardowns)
     report("  isolation per test (wait + teardown)", isolation)
     report("  whole cycle with the stand-in test", cycles)
-    return isolation, cycles
+    return isolation, cycles, databases.isolation
 
 
 def baseline(server_dsn: str, iterations: int, busy_ms: float) -> tuple[list[float], list[float]]:
@@ -156,7 +159,10 @@ def bench(server_dsn: str, iterations: int) -> None:
     print("-- techniques")
     databases = TestDatabases(server_dsn, prefix="mgm_bench")
     databases.create_template()
-    print(f"the fixtures' automatic choice here: STRATEGY {databases.strategy}")
+    print(
+        f"the fixtures' automatic choice here: {databases.isolation} isolation,"
+        f" STRATEGY {databases.strategy} for clones"
+    )
     try:
         # What the database_url fixture does: clone, test, drop (each with a fresh admin connection).
         for strategy in ("WAL_LOG", "FILE_COPY"):
@@ -218,6 +224,12 @@ def bench(server_dsn: str, iterations: int) -> None:
 
         report("one database, TRUNCATE … RESTART IDENTITY", timed(iterations, truncate_reset))
 
+        async def product_reset(i: int) -> None:
+            await stand_in_test(shared, i)
+            await asyncio.to_thread(databases.reset, database_of(shared))
+
+        report("one database, TestDatabases.reset (the batch)", timed(iterations, product_reset))
+
         async def rollback(i: int) -> None:
             conn = await asyncpg.connect(shared)
             tx = conn.transaction()
@@ -273,11 +285,12 @@ def run_all(server_dsn: str, iterations: int, busy_ms: float) -> None:
     print("-- worst case: tiny tests back to back, faster than clones can be made")
     product(server_dsn, iterations, 0.0)
     print(f"-- the product against its baseline, tests busy {busy_ms:g} ms (see bench/README.md)")
-    product_isolation, product_cycle = product(server_dsn, iterations, busy_ms)
+    product_isolation, product_cycle, mode = product(server_dsn, iterations, busy_ms)
     baseline_isolation, baseline_cycle = baseline(server_dsn, iterations, busy_ms)
     mine, theirs = statistics.median(product_isolation), statistics.median(baseline_isolation)
     print(
-        f"per-test isolation (median, tests busy {busy_ms:g} ms): product {mine:.2f} ms (wait + teardown)"
+        f"per-test isolation (median, tests busy {busy_ms:g} ms, {mode}):"
+        f" product {mine:.2f} ms (wait + teardown)"
         f" vs BEGIN…ROLLBACK baseline {theirs:.2f} ms (BEGIN + ROLLBACK); whole cycles"
         f" {statistics.median(product_cycle):.1f} vs {statistics.median(baseline_cycle):.1f} ms;"
         f" ratio {mine / theirs:.2f}"

@@ -8,9 +8,11 @@ As a pytest plugin (list ``mgm_core.testing.postgres`` in ``pytest_plugins``) it
   ``/dev/shm`` when it has room, with durability off.
 * ``pg_test_databases`` (session): the :class:`TestDatabases` of this worker, its
   template already migrated.
-* ``database_url`` (function): the DSN of a fresh database cloned from the template,
-  dropped (with any connections left open) after the test. Clones are made ahead of
-  need and dropped by a background thread (:meth:`TestDatabases.start_ahead`), so a
+* ``database_url`` (function): the DSN of a database in the template's state, of this
+  test's own. Either a fresh clone, dropped (with any connections left open) after the
+  test, or, where cloning is slow, one of the worker's databases reset to the template's
+  state (:mod:`mgm_core.testing.reset`); see :class:`TestDatabases` for the choice. Both
+  happen ahead of need on a background thread (:meth:`TestDatabases.start_ahead`), so a
   test waits for neither unless it outpaces the server.
 
 Every database made here carries an owner stamp as its comment, and every embedded
@@ -57,6 +59,7 @@ from mgm_core.testing.leftovers import (
     server_label,
 )
 from mgm_core.testing.owner import Owner
+from mgm_core.testing.reset import ResetPlan, plan_reset, reset, schema_changed
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,9 @@ ACQUIRE_TIMEOUT_S = 120.0
 
 # "default" (what "auto" becomes before PostgreSQL 15) leaves the STRATEGY clause out.
 Strategy = Literal["auto", "WAL_LOG", "FILE_COPY", "default"]
+# How a test gets its database: a fresh clone, or a reused one reset to the template's state.
+Isolation = Literal["auto", "clone", "reset"]
+ISOLATION_ENV = "MGM_TEST_DB_ISOLATION"
 
 
 def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -115,15 +121,37 @@ class TestDatabases:
     checkpoints, cheap on a server without fsync and ~1.5-2x faster there for a small
     template; ``WAL_LOG`` (the server default) writes the copy through the WAL, gentler on
     a durable shared server. ``auto`` picks ``FILE_COPY`` exactly when fsync is off.
+
+    ``isolation`` is how :meth:`start_ahead`'s pool hands databases out: ``clone`` gives
+    each test a fresh clone and drops it afterwards; ``reset`` keeps ``depth`` clones and
+    resets a released one to the template's state (one batch, see
+    :mod:`mgm_core.testing.reset`) instead, far cheaper where ``CREATE DATABASE`` is slow.
+    ``auto`` (the default, or ``MGM_TEST_DB_ISOLATION``) picks ``reset`` exactly when fsync
+    is on: a durable server, where a clone costs 200-600 ms and a reset a few ms.
+    ``migrator`` builds the template (default: :func:`~mgm_core.db.migrate.migrate`).
     """
 
     __test__ = False  # not a test class, despite the name
 
-    def __init__(self, server_dsn: str, *, prefix: str | None = None, strategy: Strategy = "auto") -> None:
+    def __init__(
+        self,
+        server_dsn: str,
+        *,
+        prefix: str | None = None,
+        strategy: Strategy = "auto",
+        isolation: Isolation | None = None,
+        migrator: Callable[[asyncpg.Connection], Coroutine[Any, Any, Any]] = migrate,
+    ) -> None:
         if strategy not in ("auto", "WAL_LOG", "FILE_COPY", "default"):
             raise ValueError(f"strategy must be auto, WAL_LOG, FILE_COPY or default; got {strategy!r}")
+        chosen = isolation or os.environ.get(ISOLATION_ENV, "").strip().lower() or "auto"
+        if chosen not in ("auto", "clone", "reset"):
+            raise ValueError(f"isolation ({ISOLATION_ENV}) must be auto, clone or reset; got {chosen!r}")
         self.server_dsn = server_dsn
         self.strategy: Strategy = strategy
+        self.isolation: Isolation = chosen  # type: ignore[assignment]
+        self.reset_plan: ResetPlan | None = None
+        self._migrator = migrator
         self.prefix = prefix or default_prefix()
         if len(self.prefix) > 48:  # leaves room for "_tmpl" / "_<n>" in PostgreSQL's 63 bytes
             raise ValueError(f"prefix {self.prefix!r} is too long for a database name")
@@ -139,7 +167,7 @@ class TestDatabases:
         return dsn_with_database(self.server_dsn, database)
 
     async def _pick_strategy(self) -> None:
-        if self.strategy != "auto":
+        if self.strategy != "auto" and self.isolation != "auto":
             return
         conn = await asyncpg.connect(self.server_dsn)
         try:
@@ -149,11 +177,17 @@ class TestDatabases:
             )
         finally:
             await conn.close()
+        assert row is not None
+        durable = row["fsync"] != "off"
+        if self.isolation == "auto":
+            self.isolation = "reset" if durable else "clone"
+        if self.strategy != "auto":
+            return
         # The STRATEGY clause needs PostgreSQL 15; before it every clone was a file copy anyway.
-        if row is None or row["version"] < 150000:
+        if row["version"] < 150000:
             self.strategy = "default"
         else:
-            self.strategy = "FILE_COPY" if row["fsync"] == "off" else "WAL_LOG"
+            self.strategy = "WAL_LOG" if durable else "FILE_COPY"
 
     def _create_statements(self, name: str, template: str | None) -> list[str]:
         """``CREATE DATABASE`` (a clone when ``template`` is given) and its owner stamp."""
@@ -196,7 +230,9 @@ class TestDatabases:
             try:
                 conn = await asyncpg.connect(self.dsn_for(name))
                 try:
-                    applied = await migrate(conn)
+                    applied = await self._migrator(conn)
+                    # Read from the catalog now, so every table a migration made is covered.
+                    self.reset_plan = await plan_reset(conn)
                 finally:
                     # Cloning fails while anyone is connected to the template.
                     await conn.close()
@@ -210,7 +246,10 @@ class TestDatabases:
 
         applied = _run(build)
         self.template = name
-        log.info("test template database ready", extra={"database": name, "migrations": applied})
+        log.info(
+            "test template database ready",
+            extra={"database": name, "migrations": applied, "isolation": self.isolation},
+        )
         return name
 
     def clone(self) -> str:
@@ -229,11 +268,24 @@ class TestDatabases:
         _run(lambda: self._admin(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)"))
         self._forget(name)
 
-    def start_ahead(self, depth: int = DEFAULT_AHEAD) -> None:
-        """Keep ``depth`` clones ready and drop released ones on a background thread.
+    def reset(self, name: str) -> None:
+        """Put database ``name`` (a clone of the template) back to the template's state now.
 
-        After this, :meth:`acquire` hands out a ready clone and :meth:`release` queues a
-        drop, so neither waits for ``CREATE``/``DROP DATABASE`` unless tests outpace them.
+        Raises :class:`asyncpg.PostgresError` with SQLSTATE ``MGM01`` when its schema no
+        longer matches the template's (see :func:`mgm_core.testing.reset.schema_changed`).
+        """
+        self.create_template()
+        plan = self.reset_plan
+        assert plan is not None
+        _run(lambda: reset(self.dsn_for(name), plan))
+
+    def start_ahead(self, depth: int = DEFAULT_AHEAD) -> None:
+        """Keep ``depth`` databases ready on a background thread.
+
+        After this, :meth:`acquire` hands out a ready database and :meth:`release` hands it
+        back: with ``isolation`` ``clone`` it is dropped and new clones are made; with
+        ``reset`` it is reset and handed out again. Neither waits for the server unless
+        tests outpace it.
         """
         if self._ahead is not None:
             return
@@ -242,13 +294,13 @@ class TestDatabases:
         self._ahead.start()
 
     def acquire(self) -> str:
-        """The DSN of a fresh clone: a ready one when :meth:`start_ahead` runs, else made now."""
+        """A database in the template's state: a ready one when :meth:`start_ahead` runs, else a clone now."""
         if self._ahead is None:
             return self.clone()
         return self.dsn_for(self._ahead.take())
 
     def release(self, name: str) -> None:
-        """Done with clone ``name``: queue its drop (or drop it now without :meth:`start_ahead`)."""
+        """Done with ``name``: queue its drop or reset (without :meth:`start_ahead`, drop it now)."""
         if self._ahead is None:
             self.drop(name)
         else:
@@ -277,11 +329,14 @@ class TestDatabases:
 
 
 class _Ahead:
-    """A thread that keeps clones ready and drops used ones, over one admin connection.
+    """A thread that keeps databases ready over one admin connection.
 
-    Making a clone comes first while fewer than ``depth`` are ready; drops wait for a lull
-    (they are on nobody's critical path) unless ``MAX_PENDING_DROPS`` are waiting, and
-    whatever is left at :meth:`stop` is dropped by :meth:`TestDatabases.close`.
+    With ``clone`` isolation it makes clones while fewer than ``depth`` are ready and drops
+    used ones; drops wait for a lull (they are on nobody's critical path) unless
+    ``MAX_PENDING_DROPS`` are waiting. With ``reset`` isolation it makes ``depth`` clones
+    (more only while a taker waits and none is ready or being reset) and resets each one
+    released, first thing; one whose schema a test changed is dropped and replaced by a
+    clone. Whatever is left at :meth:`stop` is dropped by :meth:`TestDatabases.close`.
     """
 
     def __init__(self, owner: TestDatabases, template: str, depth: int) -> None:
@@ -290,21 +345,46 @@ class _Ahead:
         self._owner = owner
         self._template = template
         self._depth = depth
+        self._reuse = owner.isolation == "reset"
         self._ready: queue.Queue[str] = queue.Queue()
         self._drops: list[str] = []
+        self._resets: list[str] = []
+        self._made = 0  # databases of the reset pool (ready, in use or awaiting their reset)
+        self._waiting = 0  # takers blocked in take()
         self._wake = threading.Condition()
         self._stopping = False
         self._error: BaseException | None = None
+        self.resets = 0  # done so far (for tests and the bench)
+        self.replaced = 0  # reused databases replaced by a clone (their schema changed)
         self._thread = threading.Thread(target=self._main, name=f"mgm-db-ahead-{owner.prefix}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def take(self) -> str:
+        try:
+            name = self._ready.get_nowait()
+        except queue.Empty:
+            pass
+        else:
+            with self._wake:
+                self._wake.notify()
+            return name
+        with self._wake:
+            self._waiting += 1
+            self._wake.notify()
+        try:
+            return self._take_waiting()
+        finally:
+            with self._wake:
+                self._waiting -= 1
+                self._wake.notify()
+
+    def _take_waiting(self) -> str:
         deadline = time.monotonic() + ACQUIRE_TIMEOUT_S
         while True:
             try:
-                name = self._ready.get(timeout=0.05)
+                return self._ready.get(timeout=0.05)
             except queue.Empty:
                 if self._error is not None:
                     raise RuntimeError(
@@ -316,14 +396,10 @@ class _Ahead:
                     raise RuntimeError(
                         f"no test database ready after {ACQUIRE_TIMEOUT_S:g} s; is the server overloaded?"
                     ) from None
-                continue
-            with self._wake:
-                self._wake.notify()
-            return name
 
     def discard(self, name: str) -> None:
         with self._wake:
-            self._drops.append(name)
+            (self._resets if self._reuse else self._drops).append(name)
             self._wake.notify()
 
     def stop(self) -> None:
@@ -337,12 +413,19 @@ class _Ahead:
             while True:
                 if self._stopping:
                     return None
-                # Drops wait for a lull, but only so long: tests faster than clones must not
-                # pile up used databases (each ~8 MB, on /dev/shm).
-                if len(self._drops) >= MAX_PENDING_DROPS:
-                    return ("drop", self._drops.pop(0))
-                if self._ready.qsize() < self._depth:
-                    return ("clone", self._owner._next_clone_name())
+                if self._reuse:
+                    if self._resets:
+                        return ("reset", self._resets.pop(0))
+                    if self._made < self._depth or self._waiting > self._ready.qsize():
+                        self._made += 1
+                        return ("clone", self._owner._next_clone_name())
+                else:
+                    # Drops wait for a lull, but only so long: tests faster than clones must
+                    # not pile up used databases (each ~8 MB, on /dev/shm).
+                    if len(self._drops) >= MAX_PENDING_DROPS:
+                        return ("drop", self._drops.pop(0))
+                    if self._ready.qsize() < self._depth:
+                        return ("clone", self._owner._next_clone_name())
                 if self._drops:
                     return ("drop", self._drops.pop(0))
                 self._wake.wait()
@@ -356,12 +439,34 @@ class _Ahead:
 
     async def _serve(self) -> None:
         conn = await asyncpg.connect(self._owner.server_dsn)
+        plan = self._owner.reset_plan
         try:
             while (job := self._next()) is not None:
                 kind, name = job
                 if kind == "clone":
                     for statement in self._owner._create_statements(name, self._template):
                         await conn.execute(statement)
+                    self._ready.put(name)
+                elif kind == "reset":
+                    assert plan is not None
+                    try:
+                        await reset(self._owner.dsn_for(name), plan)
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        # DDL a reset cannot undo, or a database a test broke: replace it.
+                        log.info(
+                            "replacing a test database instead of resetting it",
+                            extra={
+                                "database": name,
+                                "reason": "schema changed" if schema_changed(exc) else str(exc),
+                            },
+                        )
+                        await conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")
+                        self._owner._forget(name)
+                        with self._wake:
+                            self._made -= 1
+                        self.replaced += 1
+                        continue
+                    self.resets += 1
                     self._ready.put(name)
                 else:
                     await conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")

@@ -176,7 +176,7 @@ def make_database(private_server: str, prefix: str) -> Iterator[Callable[[str, s
 class Run:
     """A ``pytest -n 2`` run of INNER_TESTS in its own session, each test holding its database."""
 
-    def __init__(self, folder: Path, scratch: Path, external: str | None) -> None:
+    def __init__(self, folder: Path, scratch: Path, external: str | None, isolation: str = "auto") -> None:
         self.records = folder / "records"
         self.records.mkdir(parents=True)
         (folder / "test_inner.py").write_text(INNER_TESTS)
@@ -191,6 +191,7 @@ class Run:
         env.pop("MGM_TEST_DATABASE_URL", None)
         if external:
             env["MGM_TEST_DATABASE_URL"] = external
+        env["MGM_TEST_DB_ISOLATION"] = isolation
         command = [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "xdist.plugin"]
         command += ["-p", "mgm_core.testing.postgres", "-p", "no:cacheprovider", "test_inner.py"]
         self.proc = subprocess.Popen(
@@ -262,11 +263,15 @@ def test_the_next_run_removes_the_clusters_of_a_killed_run(tmp_path: Path) -> No
     assert clusters_in(scratch) == [], "the next run removed the dead clusters (and its own)"
 
 
-def test_the_next_run_drops_the_databases_of_a_killed_run(tmp_path: Path, private_server: str) -> None:
+@pytest.mark.parametrize("isolation", ["clone", "reset"])
+def test_the_next_run_drops_the_databases_of_a_killed_run(
+    tmp_path: Path, private_server: str, isolation: str
+) -> None:
     external_dsn = private_server
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    killed = Run(tmp_path / "killed", scratch, external=external_dsn)
+    # With "reset" the killed run's databases were reused, test after test, not fresh clones.
+    killed = Run(tmp_path / "killed", scratch, external=external_dsn, isolation=isolation)
     records = killed.wait_for_workers()
     killed.kill()
     wait_gone([int(r["pid"]) for r in records])

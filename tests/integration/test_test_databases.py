@@ -162,11 +162,12 @@ def test_names_are_unique_per_worker_and_run() -> None:
 
 
 def test_an_external_server_works(external_dsn: str) -> None:
-    databases = TestDatabases(external_dsn)
+    databases = TestDatabases(external_dsn, isolation="auto")
     try:
         first, second = databases.clone(), databases.clone()
         fsync = fetch(first, "SHOW fsync")[0]["fsync"]
         assert databases.strategy == ("FILE_COPY" if fsync == "off" else "WAL_LOG")
+        assert databases.isolation == ("clone" if fsync == "off" else "reset")
         fetch(first, "UPDATE pool_state SET size = 3")
         assert fetch(second, "SELECT size FROM pool_state")[0]["size"] == 0
         rows = fetch(second, "SELECT version FROM schema_migrations ORDER BY version")
@@ -231,9 +232,10 @@ def _wait_until(check: Callable[[], bool], what: str) -> None:
 
 
 def test_clones_made_ahead_are_fresh_and_released_ones_are_dropped(pg_server_dsn: str) -> None:
-    databases = TestDatabases(pg_server_dsn)
+    databases = TestDatabases(pg_server_dsn, isolation="clone")
     try:
         databases.start_ahead(depth=2)
+        assert databases.isolation == "clone"
         template = databases.template
         assert template is not None
         # Two ready besides the template, made without anyone asking.
@@ -270,7 +272,7 @@ def test_every_test_database_names_its_owner(database_url: str, pg_server_dsn: s
 
 
 def test_a_broken_template_is_reported_to_the_test(pg_server_dsn: str) -> None:
-    databases = TestDatabases(pg_server_dsn)
+    databases = TestDatabases(pg_server_dsn, isolation="clone")
     try:
         databases.start_ahead(depth=1)
         assert databases.template is not None
