@@ -104,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     from mgm_core.outbox_cli import add_parser as add_outbox_parser
     from mgm_core.testing.clean_command import add_parser as add_clean_parser
 
-
     add_outbox_parser(sub)  # an operator's command on the EBS's own database: part of the core
     add_clean_parser(sub)  # leftovers of killed test runs (mgm_core.testing's own databases)
     _add_entry_point_commands(sub)
