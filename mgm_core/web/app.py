@@ -28,6 +28,7 @@ from mgm_core.store.database import Database
 from mgm_core.store.shared_reads import SharedReads
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
+from mgm_core.web.chat_tally import ChatTally
 from mgm_core.web.errors import error_middleware
 from mgm_core.web.outage import read_retry_middleware
 from mgm_core.web.router import CaseInsensitiveRouter
@@ -68,6 +69,7 @@ def create_app(
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
     app[keys.VERIFIED_TOKENS] = VerifiedTokens(config.extension_key)
+    app[keys.CHAT_TALLY] = ChatTally(logging.getLogger("mgm_core.eventsub"))
     app[keys.OPENAPI] = openapi.build(ROUTES)
     add_routes(app)
     app[keys.RNG] = rng or random.SystemRandom()
@@ -76,6 +78,7 @@ def create_app(
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_plugins)
     app.cleanup_ctx.append(_scheduler)
+    app.on_shutdown.append(_flush_chat_tally)
     manager.hook.mgm_app_created(app=app, config=config)
     for name in config.dev_only_settings_ignored():
         log.warning("development-only setting ignored in production", extra={"variable": name})
@@ -109,6 +112,10 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
         # leases it held that ran out are resolved (redelivered or marked uncertain).
         await notifier.sweep()
         yield
+
+
+async def _flush_chat_tally(app: web.Application) -> None:
+    app[keys.CHAT_TALLY].flush(app[keys.CLOCK].now())
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:
