@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--reuse-port",
         action="store_true",
-        help="share the port with other `mgm serve --reuse-port` processes (SO_REUSEPORT): replicas on one host",
+        help="share the port with other `mgm serve --reuse-port` processes (SO_REUSEPORT)",
     )
     serve.set_defaults(func=_serve)
 
