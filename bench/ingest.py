@@ -8,15 +8,23 @@ and each client count (1, 8, 64), interleaved in rounds:
 * **ebs**: N keep-alive HTTP clients posting signed ``channel.chat.message``
   notifications (``!twgold <name>``, a fresh viewer and name each) to one
   ``mgm serve`` process (HMAC check, JSON, rules, logging — the whole path);
-* **ebs x2**: the same load split over two ``mgm serve`` replicas on the same
-  database.
+* **ebs x2**: the same load on one port served by two ``mgm serve --reuse-port``
+  processes (replicas on one host; the kernel spreads the connections).
+
+The notifications of a phase are built and signed before it starts: signing is
+Twitch's work, not the EBS's, and the bare client builds nothing comparable. The
+timed load generator only writes prepared bytes and reads the answer, as the
+bare client only runs asyncpg's protocol. Besides the rates, each phase records
+the CPU spent per operation by the load generator (this process), the EBS
+processes and the PostgreSQL backends of the bench's database: on a shared
+machine the rates swing with the neighbours' load, the CPU per operation much less.
 
 Every enrollment must answer 204 and every viewer must end up in the pool
 (checked at the end). Prints medians over the rounds, the EBS p99, and on the
 last line the product's figure, the baseline's and the ratio.
 
 Usage: python bench/ingest.py [--clients 1,8,64] [--seconds 3] [--rounds 3]
-       [--backends embedded,external] [--external DSN]
+       [--backends embedded,external] [--external DSN] [--no-x2]
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import asyncpg
 from bench.harness import (
     EVENTSUB_SECRET,
     EXTERNAL_DEFAULT,
+    CpuMeter,
     HttpConnection,
     Run,
     database_on,
@@ -69,9 +78,14 @@ def letters(n: int) -> str:
             return out
 
 
+# Notifications signed ahead per second of a phase (more than the EBS does); past them, signed live.
+PREPARED_PER_SECOND = 8000
+
+
 class Ingest:
-    def __init__(self, dsn: str, ports: list[int]) -> None:
-        self.dsn, self.ports = dsn, ports
+    def __init__(self, dsn: str, single: tuple[int, int], shared: tuple[int, list[int]]) -> None:
+        """``single``: (port, pid) of one ``mgm serve``; ``shared``: (port, pids) of the reuse-port pair."""
+        self.dsn, self.single, self.shared = dsn, single, shared
         self.serial = itertools.count()
         self.sent_by_ebs = 0
 
@@ -92,7 +106,7 @@ class Ingest:
             return True
 
         try:
-            return await drive(clients, seconds, one)
+            return await drive(clients, seconds, one, CpuMeter(self.dsn, []))
         finally:
             for conn in connections:
                 await conn.close()
@@ -125,28 +139,38 @@ class Ingest:
         return request("POST", "/api/twitch/eventsub", headers, body)
 
     async def ebs(self, clients: int, seconds: float, replicas: int) -> Run:
-        connections = [await HttpConnection.open(self.ports[i % replicas]) for i in range(clients)]
+        port, pids = (self.single[0], [self.single[1]]) if replicas == 1 else self.shared
+        connections = [await HttpConnection.open(port) for _ in range(clients)]
+        prepared = iter([self._notification() for _ in range(int(seconds * PREPARED_PER_SECOND))])
 
         async def one(client: int) -> bool:
             self.sent_by_ebs += 1
-            return await connections[client].send(self._notification()) == 204
+            raw = next(prepared, None) or self._notification()
+            return await connections[client].send(raw) == 204
 
         try:
-            return await drive(clients, seconds, one)
+            return await drive(clients, seconds, one, CpuMeter(self.dsn, pids))
         finally:
             for connection in connections:
                 connection.close()
 
 
 async def bench_backend(
-    backend: str, dsn: str, ports: list[int], counts: list[int], seconds: float, rounds: int
+    backend: str,
+    dsn: str,
+    pids: list[int],
+    ports: list[int],
+    counts: list[int],
+    seconds: float,
+    rounds: int,
+    x2: bool,
 ) -> dict[int, dict[str, list[Run]]]:
-    ingest = Ingest(dsn, ports)
+    ingest = Ingest(dsn, (ports[0], pids[0]), (ports[1], pids[1:]))
     results: dict[int, dict[str, list[Run]]] = {}
     for clients in counts:
         runs: dict[str, list[Run]] = {"bare": [], "ebs": [], "ebs x2": []}
         for r in range(rounds):
-            order = ["bare", "ebs", "ebs x2"]
+            order = ["bare", "ebs", "ebs x2"] if x2 else ["bare", "ebs"]
             for kind in order if r % 2 == 0 else order[::-1]:
                 if kind == "bare":
                     runs[kind].append(await ingest.bare(clients, seconds))
@@ -169,11 +193,18 @@ async def bench_backend(
 def report(backend: str, clients: int, runs: dict[str, list[Run]]) -> None:
     bare = median([run.rate for run in runs["bare"]])
     line = f"[{backend}] {clients:>2} clients: bare {bare:,.0f} tx/s"
-    for kind in ("ebs", "ebs x2"):
+    for kind in [kind for kind in ("ebs", "ebs x2") if runs[kind]]:
         rate = median([run.rate for run in runs[kind]])
         p99 = median([run.p(0.99) for run in runs[kind]])
         line += f" | {kind} {rate:,.0f} tx/s ({rate / bare:.2f}x, p99 {p99:.1f} ms)"
     print(line, flush=True)
+    cpu = f"[{backend}] {clients:>2} clients: CPU µs/op (load generator / EBS / PostgreSQL backends)"
+    for kind in [kind for kind in ("bare", "ebs", "ebs x2") if runs[kind]]:
+        parts = [
+            median([run.cpu_per_op(party) for run in runs[kind]]) for party in ("client", "ebs", "postgres")
+        ]
+        cpu += f" | {kind} {parts[0]:.0f} / {parts[1]:.0f} / {parts[2]:.0f}"
+    print(cpu, flush=True)
 
 
 def main() -> None:
@@ -183,6 +214,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="embedded,external")
     parser.add_argument("--external", default=os.environ.get("MGM_TEST_DATABASE_URL", EXTERNAL_DEFAULT))
+    parser.add_argument(
+        "--x2", action=argparse.BooleanOptionalAction, default=True, help="also two reuse-port processes"
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
     print(f"before: {machine_load()}")
@@ -190,8 +224,12 @@ def main() -> None:
     for backend in args.backends.split(","):
         with database_on(backend, args.external) as dsn:
             ports = [free_port(), free_port()]
-            with processes([ebs_command(dsn, port) for port in ports]):
-                results = asyncio.run(bench_backend(backend, dsn, ports, counts, args.seconds, args.rounds))
+            commands = [ebs_command(dsn, ports[0])]
+            commands += [ebs_command(dsn, ports[1], reuse_port=True)] * (2 if args.x2 else 0)
+            with processes(commands) as pids:
+                results = asyncio.run(
+                    bench_backend(backend, dsn, pids, ports, counts, args.seconds, args.rounds, args.x2)
+                )
         for clients in counts:
             if clients == 1:
                 continue
@@ -199,9 +237,10 @@ def main() -> None:
             bare = median([run.rate for run in runs["bare"]])
             ebs = median([run.rate for run in runs["ebs"]])
             p99 = median([run.p(0.99) for run in runs["ebs"]])
+            cpu = median([run.cpu_per_op("ebs") for run in runs["ebs"]])
             summary.append(
                 f"{backend} {clients}c: ebs {ebs:,.0f} vs bare {bare:,.0f} tx/s = {ebs / bare:.2f}x"
-                f" (p99 {p99:.1f} ms)"
+                f" (p99 {p99:.1f} ms, EBS CPU {cpu:.0f} µs/op)"
             )
     print(f"after: {machine_load()}")
     print("ingest " + "; ".join(summary))

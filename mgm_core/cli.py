@@ -38,7 +38,11 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(config)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(serve_until_signalled(app, config.host, config.port, on_started=started))
+            runner.run(
+                serve_until_signalled(
+                    app, config.host, config.port, on_started=started, reuse_port=args.reuse_port
+                )
+            )
     except KeyboardInterrupt:
         return 0
     except Exception as exc:  # start-up failures: say what failed, without a traceback
@@ -95,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--log-level", default="INFO")
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other `mgm serve --reuse-port` processes (SO_REUSEPORT)",
+    )
     serve.set_defaults(func=_serve)
 
     plugins = sub.add_parser("plugins", help="list the loaded plugins, their versions and hooks")

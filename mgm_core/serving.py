@@ -43,9 +43,13 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def start_site(
-    app: web.Application, host: str = "127.0.0.1", port: int = 0
+    app: web.Application, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False
 ) -> tuple[web.AppRunner, int]:
     """Start ``app`` on ``host:port`` (0 = a free port); returns the runner and the bound port.
+
+    ``reuse_port`` sets ``SO_REUSEPORT``: several ``mgm serve`` processes on one host
+    then share one fixed port and the kernel spreads connections over them
+    (replicas on one machine, decisions.md "Performance").
 
     Under ``MGM_PORTS=FROM-TO`` (``mgm e2e --ports``) port 0 means a free port of that
     range (:mod:`mgm_core.port_range`); one taken meanwhile by someone else is skipped.
@@ -57,7 +61,7 @@ async def start_site(
         await runner.setup()
         for attempt in range(1, BIND_ATTEMPTS + 1):
             chosen = port_for(port)
-            site = web.TCPSite(runner, host, chosen, reuse_address=True)
+            site = web.TCPSite(runner, host, chosen, reuse_address=True, reuse_port=reuse_port or None)
             try:
                 await site.start()
                 break
@@ -73,7 +77,12 @@ async def start_site(
 
 
 async def serve_until_signalled(
-    app: web.Application, host: str, port: int, *, on_started: Callable[[int], None] | None = None
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    on_started: Callable[[int], None] | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, then shut down cleanly (the CLI's loop)."""
     stop = asyncio.Event()
@@ -81,7 +90,7 @@ async def serve_until_signalled(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    runner, bound = await start_site(app, host, port)
+    runner, bound = await start_site(app, host, port, reuse_port=reuse_port)
     try:
         if on_started:
             on_started(bound)

@@ -49,6 +49,8 @@ def name_problem(raw: object) -> str | None:
     name = raw.strip()
     if not MIN_LENGTH <= len(name) <= MAX_LENGTH:
         return f"must be {MIN_LENGTH} to {MAX_LENGTH} letters after trimming"
+    if name.isascii() and name.isalpha():  # A-Z and a-z only: all Latin letters (the usual case)
+        return None
     for char in name:
         if not is_name_letter(char):
             return f"may contain only Latin or Cyrillic letters; found {char!r}"

@@ -113,15 +113,27 @@ async def _results(hook: pluggy.HookCaller, kwargs: dict[str, Any]) -> AsyncIter
         try:
             yield await _call(impl, kwargs)
         except Exception:
-            log.exception("plugin hook failed", extra={"hook": hook.name, "plugin": impl.plugin_name})
+            _failed(hook, impl)
+
+
+def _failed(hook: pluggy.HookCaller, impl: pluggy.HookImpl) -> None:
+    log.exception("plugin hook failed", extra={"hook": hook.name, "plugin": impl.plugin_name})
 
 
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:
     """Call implementations in pluggy's order until one returns non-None; await async ones.
 
-    A raising implementation is logged and counts as ``None``.
+    A raising implementation is logged and counts as ``None``. A plain loop, not
+    :func:`_results`: this runs once per chat enrollment (the subscriber check).
     """
-    async for result in _results(hook, kwargs):
+    for impl in _implementations(hook):
+        try:
+            result = impl.function(**{name: kwargs[name] for name in impl.argnames})
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:
+            _failed(hook, impl)
+            continue
         if result is not None:
             return result
     return None

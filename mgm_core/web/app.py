@@ -29,6 +29,7 @@ from mgm_core.store.shared_reads import SharedReads
 from mgm_core.web import keys, openapi
 from mgm_core.web.access import access_middleware
 from mgm_core.web.api_docs import add_docs_routes
+from mgm_core.web.chat_tally import ChatTally
 from mgm_core.web.errors import error_middleware
 from mgm_core.web.outage import read_retry_middleware
 from mgm_core.web.router import CaseInsensitiveRouter
@@ -70,6 +71,7 @@ def create_app(
     app[keys.EXTENSION_LIMITER] = FixedWindowLimiter(config.rate_limit, clock)
     app[keys.DESKTOP_LIMITER] = FixedWindowLimiter(config.desktop_rate_limit, clock)
     app[keys.VERIFIED_TOKENS] = VerifiedTokens(config.extension_key)
+    app[keys.CHAT_TALLY] = ChatTally(logging.getLogger("mgm_core.eventsub"))
     app[keys.OPENAPI] = openapi.build(described_routes(config))
     add_routes(app)
     add_docs_routes(app, config)
@@ -79,6 +81,7 @@ def create_app(
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_plugins)
     app.cleanup_ctx.append(_scheduler)
+    app.on_shutdown.append(_flush_chat_tally)
     manager.hook.mgm_app_created(app=app, config=config)
     for name in config.dev_only_settings_ignored():
         log.warning("development-only setting ignored in production", extra={"variable": name})
@@ -111,6 +114,10 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
         # leases it held that ran out are resolved (redelivered or marked uncertain).
         await notifier.sweep()
         yield
+
+
+async def _flush_chat_tally(app: web.Application) -> None:
+    app[keys.CHAT_TALLY].flush(app[keys.CLOCK].now())
 
 
 async def _scheduler(app: web.Application) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from mgm_core.security.extension_jwt import ExtensionIdentity
 from mgm_core.security.token_cache import VerifiedTokens
 from mgm_core.store.database import Database
 from mgm_core.store.shared_reads import SharedReads
+from mgm_core.web.chat_tally import ChatTally
 
 CONFIG = web.AppKey("config", Config)  # the start-up configuration
 # What requests act on: CONFIG, or a development change of it (POST /api/e2e/config).
@@ -34,6 +35,7 @@ PLUGINS = web.AppKey("plugins", PluginManager)
 PLUGIN_CONTEXT = web.AppKey("plugin_context", PluginContext)
 NOTIFIER = web.AppKey("notifier", Notifier)
 VERIFIED_TOKENS = web.AppKey("verified_tokens", VerifiedTokens)
+CHAT_TALLY = web.AppKey("chat_tally", ChatTally)
 # /state's (participant count, current cycle) reads, shared by concurrent requests.
 STATE_READS = web.AppKey("state_reads", SharedReads[datetime, tuple[int, SpinCycle | None]])
 

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -88,3 +89,46 @@ def test_unreachable_database_is_a_clear_start_up_error(database_url):
     assert process.returncode == 1
     assert "could not start" in stderr and "no_such_database_here" in stderr
     assert "Traceback" not in stderr
+
+
+def _ready(port, process):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "EBS did not become ready"
+        time.sleep(0.05)
+
+
+def test_reuse_port_lets_two_serve_processes_share_one_port(database_url):
+    port = free_port()
+    env = {"MGM_DATABASE_URL": database_url, **SECRETS}
+    first = mgm("serve", "--port", str(port), "--reuse-port", env=env)
+    second = None
+    try:
+        _ready(port, first)
+        second = mgm("serve", "--port", str(port), "--reuse-port", env=env)
+        # Both listen: the second would exit with "port already in use" without the flag.
+        listening = threading.Event()
+
+        def watch() -> None:
+            for line in second.stderr:
+                if '"EBS listening"' in line:
+                    listening.set()
+                    return
+
+        threading.Thread(target=watch, daemon=True).start()
+        assert listening.wait(30), "the second process did not listen"
+        assert second.poll() is None
+        stats = {httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code for _ in range(10)}
+        assert stats == {200}
+    finally:
+        for process in (first, second):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                process.communicate(timeout=30)
+    assert first.returncode == 0 and second is not None and second.returncode == 0

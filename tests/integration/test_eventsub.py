@@ -1,6 +1,7 @@
 """POST /api/twitch/eventsub through HTTP against a real database."""
 
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -208,3 +209,27 @@ def test_concurrent_duplicates_enroll_once(ebs):
     assert {a.status_code for a in answers} == {204}
     assert enrolled(ebs, "1")["characterName"] == "Norinn"
     assert ebs.fetchval("SELECT count(*) FROM pool_entries") == 1
+
+
+def test_hot_path_deliveries_log_at_debug_refusals_at_info_and_a_tally_a_minute(ebs, caplog):
+    caplog.set_level(logging.DEBUG, logger="mgm_core.eventsub")
+    ebs.chat_delivery("1", "!twgold Norinn", message_id="m1")  # enrolled
+    ebs.chat_delivery("1", "!twgold Norinn", message_id="m1")  # replay
+    ebs.chat_delivery("2", "hello chat")  # not a command
+    ebs.chat_delivery("2", "!twgold NORINN")  # refused: the name is taken
+    ebs.chat_delivery("3", "!twgold Alpha", badges=())  # ignored: not a subscriber
+    lines = [(r.levelno, r.getMessage(), getattr(r, "reason", None)) for r in caplog.records]
+    chat = [line for line in lines if line[1].startswith("chat enrollment")]
+    assert chat == [
+        (logging.DEBUG, "chat enrollment enrolled", "enrolled"),
+        (logging.DEBUG, "chat enrollment replay", "delivery or message id seen before"),
+        (logging.DEBUG, "chat enrollment ignored", "not a !twgold command"),
+        (logging.INFO, "chat enrollment refused", "character_name_taken_in_pool"),
+        (logging.INFO, "chat enrollment ignored", "not_subscriber"),
+    ]
+    assert not [r for r in caplog.records if r.getMessage() == "chat deliveries"]
+    ebs.clock.advance(61)
+    ebs.chat_delivery("4", "!twgold Beta")
+    tallies = [r for r in caplog.records if r.getMessage() == "chat deliveries"]
+    assert len(tallies) == 1 and tallies[0].levelno == logging.INFO
+    assert tallies[0].counts == {"enrolled": 1, "ignored": 2, "refused": 1, "replay": 1}

@@ -74,3 +74,36 @@ def test_disabling_the_badge_check_refuses_every_chat_enrollment(make_ebs):
     ebs = make_ebs(disabled_plugins=frozenset({"badge_subscriber_check"}))
     ebs.chat_delivery("1", "!twgold Norinn")
     assert ebs.pool_me("1")["isEnrolled"] is False
+
+
+def test_first_result_calls_in_pluggys_order_awaits_async_and_skips_a_raising_one(caplog):
+    import asyncio
+
+    from mgm_core.plugins import hookimpl
+    from mgm_core.plugins.manager import first_result
+
+    calls = []
+
+    class Raising:
+        @hookimpl(tryfirst=True)
+        def mgm_check_subscriber(self, query, context):
+            calls.append("raising")
+            raise RuntimeError("boom")
+
+    class AsyncNone:
+        @hookimpl
+        async def mgm_check_subscriber(self, query, context):
+            calls.append("async-none")
+            return None
+
+    class Answers:
+        @hookimpl(trylast=True)
+        def mgm_check_subscriber(self, query, context):
+            calls.append("answers")
+            return "allow"
+
+    manager = create_plugin_manager(allow=[], extra=[Answers(), AsyncNone(), Raising()])
+    result = asyncio.run(first_result(manager.hook.mgm_check_subscriber, query="q", context="c"))
+    assert result == "allow"
+    assert calls == ["raising", "async-none", "answers"]
+    assert any(r.message == "plugin hook failed" for r in caplog.records)

@@ -61,3 +61,14 @@ def test_names_compare_case_insensitively():
 def test_no_digit_punctuation_symbol_or_space_is_ever_valid(text):
     if text.strip():
         assert not is_valid_character_name("Ab" + text.strip())
+
+
+def test_the_ascii_fast_path_agrees_with_the_letter_rules():
+    import string
+
+    from mgm_core.domain.names import _allowed, name_problem
+
+    for char in map(chr, range(128)):
+        assert name_problem(char * 3) is None or not char.isalpha(), char
+        assert (name_problem("A" + char + "b") is None) == _allowed(char), repr(char)
+    assert all(_allowed(c) for c in string.ascii_letters)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,7 @@ from mgm_core.web.wire import require_json_content
 log = logging.getLogger("mgm_core.eventsub")
 
 CHAT_MESSAGE = "channel.chat.message"
+NOT_A_COMMAND = "not a !twgold command"
 
 
 def _text(value: object) -> str:
@@ -145,7 +147,7 @@ async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, eve
     if not delivery.message_id or not chatter_id:
         reason = "message_id or chatter_user_id missing"
     elif raw_name is None:
-        reason = "not a !twgold command"
+        reason = NOT_A_COMMAND
     elif (
         verdict := await check_subscriber(
             request.app,
@@ -168,9 +170,27 @@ async def _handle_chat_message(request: web.Request, delivery: ChatDelivery, eve
     if reason is not None or raw_name is None:
         fresh = await enrollment.remember_chat_delivery(database, delivery, now)
         outcome = ChatOutcome.IGNORED if fresh else ChatOutcome.REPLAY
-        log.info("chat enrollment %s", outcome.value, extra={**context, "reason": reason})
+        # A chat line that is no command (most of a channel's chat) or a replay: DEBUG and the tally.
+        quiet = outcome is ChatOutcome.REPLAY or reason == NOT_A_COMMAND
+        _record(request, outcome, now, context, reason, quiet=quiet)
         return
     outcome, why = await enrollment.enroll_from_chat(
         database, delivery, Viewer(chatter_id, display), raw_name.strip(), now
     )
-    log.info("chat enrollment %s", outcome.value, extra={**context, "reason": why})
+    _record(request, outcome, now, context, why, quiet=outcome is not ChatOutcome.REFUSED)
+
+
+def _record(
+    request: web.Request,
+    outcome: ChatOutcome,
+    now: datetime,
+    context: dict[str, str | None],
+    reason: str | None,
+    *,
+    quiet: bool,
+) -> None:
+    """Count the outcome; log it at INFO when an operator needs the line, else at DEBUG."""
+    request.app[keys.CHAT_TALLY].count(outcome.value, now)
+    level = logging.DEBUG if quiet else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, "chat enrollment %s", outcome.value, extra={**context, "reason": reason})
