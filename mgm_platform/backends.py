@@ -33,6 +33,11 @@ CAPABILITIES: Final[dict[str, tuple[str, str]]] = {
         " the next reset",
     ),
     "ebs.restart": ("ebs", "stop the scenario's EBS and start it again on the same database"),
+    "ebs.outage": (
+        "ebs",
+        "make the EBS unreachable for the scenario's Desktop and bring it back: a local EBS stops and"
+        " restarts, a shared one is cut off behind a proxy the Desktop connects through",
+    ),
     "ebs.database": ("ebs", "read the EBS's database (pool rows, payouts)"),
     "ebs.harness": ("ebs", "the development e2e harness routes (/api/e2e/*)"),
     "clock.move": ("ebs", "move or read the EBS's virtual clock"),

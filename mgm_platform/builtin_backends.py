@@ -11,11 +11,20 @@ import pluggy
 
 hookimpl = pluggy.HookimplMarker("mgm_platform")
 
-LOCAL_EBS = ("ebs.http", "ebs.configure", "ebs.restart", "ebs.database", "ebs.harness", "clock.move")
+LOCAL_EBS = (
+    "ebs.http",
+    "ebs.configure",
+    "ebs.restart",
+    "ebs.outage",
+    "ebs.database",
+    "ebs.harness",
+    "clock.move",
+)
 # A shared EBS is configured through its development settings route (POST /api/e2e/config);
 # it cannot be restarted or read in SQL by a scenario; the clock moves only when the target's
 # clock is virtual (checked against stack.json by the plugin).
-SHARED_EBS = ("ebs.http", "ebs.configure", "ebs.harness", "clock.move")
+# An outage is what the scenario's Desktop sees: its way to the EBS goes through a proxy.
+SHARED_EBS = ("ebs.http", "ebs.configure", "ebs.outage", "ebs.harness", "clock.move")
 # Must stay equal to mgm_platform.target.spec.URL_REQUIRED (this module imports nothing of the platform).
 URL_REQUIRED = ("MGM_TARGET_API_KEY", "MGM_TARGET_EVENTSUB_SECRET")
 

@@ -56,8 +56,8 @@ _BY_FUNCTION: Final[dict[str, frozenset[str]]] = {
     "helix.announced": frozenset({"ebs.http"}),
     "helix.not_announced": frozenset({"ebs.http"}),
     # wow
-    "wow.ebs_down": frozenset({"ebs.restart"}),
-    "wow.ebs_back": frozenset({"ebs.restart"}),
+    "wow.ebs_down": frozenset({"ebs.outage"}),
+    "wow.ebs_back": frozenset({"ebs.outage"}),
     # seed
     "seed.harness": frozenset({"ebs.harness"}),
     "seed.last_request": frozenset({"helix.observe"}),

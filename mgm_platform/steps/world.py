@@ -59,12 +59,19 @@ class World:
             self._ebs = None
 
     def ebs_down(self) -> None:
-        """Stop the EBS (its port stays reserved for :meth:`ebs_back`)."""
+        """Stop the EBS (its port stays reserved for :meth:`ebs_back`); on a shared target the
+        Desktop's way to it is closed instead (the target serves other clients)."""
+        if self.target is not None:
+            self.target.outage()
+            return
         assert self._ebs is not None
         self._ebs.stop()
         self._down = self._ebs
 
     def ebs_back(self) -> None:
+        if self.target is not None:
+            self.target.outage_over()
+            return
         assert self._down is not None, "the EBS was not stopped"
         self._ebs = self._down.restarted()
         self._down = None

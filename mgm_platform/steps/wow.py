@@ -29,7 +29,9 @@ def _standin(holder: dict[str, DesktopStandIn]) -> DesktopStandIn:
 @given("the Desktop stand-in is running")
 def standin_running(world: World, standin_holder: dict[str, DesktopStandIn], tmp_path: Path) -> None:
     ebs = world.ebs
-    standin_holder["standin"] = DesktopStandIn(tmp_path, ebs.url, ebs.config.api_key, clock=ebs.clock)
+    # On a shared target the Desktop goes through a proxy, so "the EBS goes down" can cut it off.
+    url = world.target.desktop_url if world.target is not None else ebs.url
+    standin_holder["standin"] = DesktopStandIn(tmp_path, url, ebs.config.api_key, clock=ebs.clock)
 
 
 @given(parsers.parse('"{name}" is online in WoW'))

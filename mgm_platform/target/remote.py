@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from mgm_core.clock import VirtualClock
 from mgm_core.config import Config, RateLimit
 from mgm_core.testing.ebs import EbsDriver
+from mgm_core.testing.fault_proxy import FaultProxy
 from mgm_core.testing.http import loopback_client
 from mgm_platform.evidence.exchanges import journaled
 from mgm_platform.target.spec import TargetSpec
@@ -97,9 +99,32 @@ class RemoteEbs(EbsDriver):
         options = journaled()  # the exchanges reach the Allure evidence like a local EBS's
         options["event_hooks"]["response"].append(self.health.see)
         self.http = loopback_client(self.url, timeout=30.0, **options)
+        self._desktop_proxy: FaultProxy | None = None
 
     def stop(self) -> None:
         self.http.close()
+        if self._desktop_proxy is not None:
+            self._desktop_proxy.__exit__(None, None, None)
+            self._desktop_proxy = None
+
+    # -- the Desktop's way to the EBS ----------------------------------------------------
+    @property
+    def desktop_url(self) -> str:
+        """Where the scenario's Desktop reaches the EBS: through a proxy a step can close."""
+        if self._desktop_proxy is None:
+            parts = urlsplit(self.url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            self._desktop_proxy = FaultProxy((parts.hostname or "127.0.0.1", port)).__enter__()
+        return f"{urlsplit(self.url).scheme}://{self._desktop_proxy.host}:{self._desktop_proxy.port}"
+
+    def outage(self) -> None:
+        """The EBS goes down for the Desktop: its proxy refuses and drops every connection."""
+        assert self._desktop_proxy is not None, "the Desktop does not reach the EBS through the proxy"
+        self._desktop_proxy.refuse()
+
+    def outage_over(self) -> None:
+        assert self._desktop_proxy is not None, "the Desktop does not reach the EBS through the proxy"
+        self._desktop_proxy.restore()
 
     # -- the scenario's start ---------------------------------------------------------
     def prepare(self) -> None:

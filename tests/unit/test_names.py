@@ -66,7 +66,8 @@ def test_no_digit_punctuation_symbol_or_space_is_ever_valid(text):
 def test_the_ascii_fast_path_agrees_with_the_letter_rules():
     import string
 
-    from mgm_core.domain.names import _allowed, name_problem
+    from mgm_core.domain.names import is_name_letter as _allowed
+    from mgm_core.domain.names import name_problem
 
     for char in map(chr, range(128)):
         assert name_problem(char * 3) is None or not char.isalpha(), char
