@@ -443,7 +443,7 @@ def _short_tempdir() -> str:
     return base if len(base) <= 60 else "/tmp"
 
 
-def _filesystem_now(parent: str) -> float | None:
+def filesystem_now(parent: str | os.PathLike[str]) -> float | None:
     """The kernel's current time as file timestamps show it, read from a fresh file in ``parent``.
 
     Ages of files must be measured on the clock that stamped them: under a shifted process
@@ -468,7 +468,7 @@ def _sweep_socket_dirs(parent: str) -> None:
     A live server's directory holds its socket and lock file; only one just made by
     mkdtemp is empty, for milliseconds, hence the age threshold. rmdir refuses non-empty ones.
     """
-    now = _filesystem_now(parent)
+    now = filesystem_now(parent)
     if now is None:
         return
     cutoff = now - 60

@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 
+from mgm_core.db.embedded import filesystem_now
 from mgm_core.testing.owner import Owner, process_start
 
 log = logging.getLogger(__name__)
@@ -107,25 +108,6 @@ def server_label(dsn: str) -> str:
         return f"{parts.hostname}:{parts.port or 5432}"
     query = dict(parse_qsl(parts.query))
     return f"socket:{query.get('port', parts.port or 5432)}?host={query.get('host', '')}"
-
-
-def filesystem_now(parent: Path) -> float | None:
-    """Now on the clock that stamps files in ``parent`` (the kernel's), read from a fresh file.
-
-    File ages must not use ``time.time()``: under a shifted process clock (``faketime``, as
-    CI runs the suite) it is years away from every mtime, and a live run's cluster would
-    look ancient.
-    """
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".mgm-clock-", dir=parent)
-    except OSError:
-        return None
-    try:
-        return os.fstat(fd).st_mtime
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
 
 
 def _age_text(seconds: float) -> str:
