@@ -23,7 +23,7 @@ Every enrollment must answer 204 and every viewer must end up in the pool
 (checked at the end). Prints medians over the rounds, the EBS p99, and on the
 last line the product's figure, the baseline's and the ratio.
 
-Usage: python bench/ingest.py [--clients 1,8,64] [--seconds 3] [--rounds 3]
+Usage: python -m bench.ingest [--clients 1,8,64] [--seconds 3] [--rounds 3]
        [--backends embedded,external] [--external DSN] [--no-x2]
 """
 

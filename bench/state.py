@@ -13,7 +13,7 @@ against:
 Prints medians over the rounds and, on the last line, the product's figure,
 the baseline's and the median of the per-round ratios.
 
-Usage: python bench/state.py [--clients 32] [--seconds 2] [--rounds 5] [--backend embedded|external]
+Usage: python -m bench.state [--clients 32] [--seconds 2] [--rounds 5] [--backend embedded|external]
 """
 
 from __future__ import annotations
