@@ -329,10 +329,7 @@ async def get_broadcaster_subscriptions(request: web.Request) -> web.Response:
     this endpoint has no 404). The mock cannot tell whose token it got, so it
     does not enforce "broadcaster_id must match the token's user".
     """
-    refusal = _auth_refusal(request)
-    if refusal is not None:
-        return refusal
-    scripted, fault = await _scripted(request)
+    scripted, fault = await _helix_preamble(request)
     if scripted is not None:
         return scripted
     broadcaster_id = request.query.get("broadcaster_id", "")
@@ -352,10 +349,7 @@ async def get_broadcaster_subscriptions(request: web.Request) -> web.Response:
 
 async def check_user_subscription(request: web.Request) -> web.Response:
     """``GET /helix/subscriptions/user``: 200 from the roster, 404 when not subscribed."""
-    refusal = _auth_refusal(request)
-    if refusal is not None:
-        return refusal
-    scripted, fault = await _scripted(request)
+    scripted, fault = await _helix_preamble(request)
     if scripted is not None:
         return scripted
     broadcaster_id = request.query.get("broadcaster_id", "")
