@@ -7,9 +7,9 @@ touches the operator's data and can run beside a live stack.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -59,7 +59,8 @@ def run_e2e(
     """Run the scenarios; with ``ports`` every service they start listens on a port of that range."""
     import pytest
 
-    from mgm_core.db.embedded import EmbeddedPostgres, EmbeddedPostgresUnavailable
+    from mgm_core.db.embedded import EmbeddedPostgresUnavailable
+    from mgm_core.testing.postgres import embedded_test_server
 
     try:
         features = find_features()
@@ -67,7 +68,7 @@ def run_e2e(
         print(f"mgm e2e: {exc}", file=sys.stderr)
         return 2
     allure = Path(alluredir).resolve()
-    server = None
+    cluster = contextlib.ExitStack()  # the run's throw-away embedded cluster, removed at the end
     env_backup = os.environ.get("MGM_TEST_DATABASE_URL")
     ports_backup = os.environ.get(PORTS_ENV)
     try:
@@ -78,13 +79,13 @@ def run_e2e(
             os.environ["MGM_TEST_DATABASE_URL"] = os.environ["MGM_DATABASE_URL"]
             print("mgm e2e: using the PostgreSQL server of MGM_DATABASE_URL")
         elif not env_backup:
-            # In memory where the machine has /dev/shm: the data is thrown away afterwards.
-            shm = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
-            data_dir = Path(tempfile.mkdtemp(prefix="mgm-e2e-", dir=shm))
-            print(f"mgm e2e: starting embedded PostgreSQL in {data_dir} ...", flush=True)
+            # The test suite's own scratch cluster: non-durable, in /dev/shm where the machine
+            # has room, stamped with its owner (so `mgm clean` can tell a killed run's), and removed.
+            print("mgm e2e: starting embedded PostgreSQL ...", flush=True)
             try:
-                server = EmbeddedPostgres(data_dir, durable=False)
-                os.environ["MGM_TEST_DATABASE_URL"] = server.start()
+                server = cluster.enter_context(embedded_test_server())
+                os.environ["MGM_TEST_DATABASE_URL"] = server.dsn
+                print(f"mgm e2e: embedded PostgreSQL in {server.data_dir}", flush=True)
             except EmbeddedPostgresUnavailable as exc:
                 print(f"mgm e2e: {exc}", file=sys.stderr)
                 return 2
@@ -111,8 +112,7 @@ def run_e2e(
         ]
         code = pytest.main(args, plugins=[tally])
     finally:
-        if server is not None:
-            server.stop()
+        cluster.close()
         if env_backup is None:
             os.environ.pop("MGM_TEST_DATABASE_URL", None)
         if ports_backup is None:
