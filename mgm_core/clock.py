@@ -88,3 +88,19 @@ class VirtualClock:
                     self._listeners.remove(listener)
 
         return unsubscribe
+
+
+def parse_clock_start(text: str) -> datetime:
+    """An ISO-8601 instant with a zone (``Z`` or an offset) as an aware UTC datetime.
+
+    Raises ``ValueError`` with a sentence a user can act on.
+    """
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise ValueError(
+            f"clock start {text!r} is not an ISO-8601 instant (e.g. 2028-02-29T23:59:30Z)"
+        ) from None
+    if instant.tzinfo is None:
+        raise ValueError(f"clock start {text!r} needs a zone: end it with Z or an offset like +00:00")
+    return instant.astimezone(UTC)

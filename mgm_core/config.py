@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from mgm_core.clock import parse_clock_start
+
 Environment = Literal["development", "production"]
 ClockKind = Literal["system", "virtual"]
 
@@ -218,13 +220,9 @@ class Config:
         clock_start = None
         if text("MGM_CLOCK_START"):
             try:
-                clock_start = datetime.fromisoformat(text("MGM_CLOCK_START").replace("Z", "+00:00"))
+                clock_start = parse_clock_start(text("MGM_CLOCK_START"))
             except ValueError as exc:
-                raise ConfigError(
-                    "MGM_CLOCK_START must be an ISO-8601 instant, e.g. 2026-11-24T12:01:00Z"
-                ) from exc
-            if clock_start.tzinfo is None:
-                raise ConfigError("MGM_CLOCK_START needs a zone: end it with Z or an offset like +00:00")
+                raise ConfigError(f"MGM_CLOCK_START: {exc}") from None
 
         config = cls(
             env=choice("MGM_ENV", ("development", "production"), "development"),  # type: ignore[arg-type]

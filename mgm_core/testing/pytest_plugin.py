@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from mgm_core.clock import VirtualClock
-from mgm_core.testing.ebs import DEFAULT_START, RunningEbs, parse_clock_start, test_config
+from mgm_core.clock import VirtualClock, parse_clock_start
+from mgm_core.testing.ebs import DEFAULT_START, RunningEbs, test_config
 from mgm_core.testing.postgres import database_url, pg_server_dsn, pg_test_databases
 
 __all__ = [

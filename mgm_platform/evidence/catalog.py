@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 
 CATALOG_DOC = Path("docs") / "scenarios.md"
-CATALOG_ID = re.compile(r"^(SC|TC)-\d{3}$")
 _HEADING = re.compile(r"^#{2,6}\s+((?:SC|TC)-\d{3})\s+[—–-]+\s+(.+?)\s*$")
 
 LINK_PATTERN_ENV = "MGM_CATALOG_LINK_PATTERN"
