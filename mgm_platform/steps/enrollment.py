@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from pytest_bdd import given, parsers, then, when
 
 from mgm_core.testing.twitch_signing import twitch_timestamp
-from mgm_platform.steps.world import World
+from mgm_platform.steps.world import World, set_up
 
 
 def _badges(text: str) -> tuple[str, ...]:
     return tuple(b.strip() for b in text.split(",") if b.strip())
 
 
-def _set_up(answer: httpx.Response, *, expected: int, what: str) -> None:
-    """A ``Given`` holds only if what it set up was accepted."""
-    got = f"{answer.status_code} {answer.text}"
-    assert answer.status_code == expected, f"{what}: expected {expected}, got {got}"
-
-
 @given(parsers.parse('viewer "{user}" wrote "{text}" in chat with a subscriber badge'))
 def wrote_as_subscriber(world: World, user: str, text: str) -> None:
     answer = world.answered(world.ebs.chat_delivery(user, text))
-    _set_up(answer, expected=204, what=f"the EventSub delivery of {text!r} by {user}")
+    set_up(answer, expected=204, what=f"the EventSub delivery of {text!r} by {user}")
 
 
 @when(parsers.parse('viewer "{user}" writes "{text}" in chat with a subscriber badge'))
@@ -45,7 +38,7 @@ def chat_without_badge(world: World, user: str, text: str) -> None:
 @given(parsers.parse('viewer "{user}" wrote "{text}" in chat as message "{message_id}"'))
 def wrote_with_message_id(world: World, user: str, text: str, message_id: str) -> None:
     answer = world.answered(world.ebs.chat_delivery(user, text, message_id=message_id))
-    _set_up(answer, expected=204, what=f"the EventSub delivery of message {message_id}")
+    set_up(answer, expected=204, what=f"the EventSub delivery of message {message_id}")
 
 
 @when(parsers.parse('viewer "{user}" writes "{text}" in chat as message "{message_id}"'))
@@ -95,7 +88,7 @@ def plain_text_answer(world: World, text: str) -> None:
 @given(parsers.parse('viewer "{user}" claimed "{name}" with enrollment id "{request_id}"'))
 def claimed_with_id(world: World, user: str, name: str, request_id: str) -> None:
     answer = world.answered(world.ebs.claim(user, name, request_id))
-    _set_up(answer, expected=201, what=f"the claim of {name} by {user}")
+    set_up(answer, expected=201, what=f"the claim of {name} by {user}")
 
 
 @when(parsers.parse('viewer "{user}" claims "{name}" with enrollment id "{request_id}"'))
@@ -106,7 +99,7 @@ def claim_with_id(world: World, user: str, name: str, request_id: str) -> None:
 @given(parsers.parse('viewer "{user}" claimed "{name}"'))
 def claimed(world: World, user: str, name: str) -> None:
     answer = world.answered(world.ebs.claim(user, name))
-    _set_up(answer, expected=201, what=f"the claim of {name} by {user}")
+    set_up(answer, expected=201, what=f"the claim of {name} by {user}")
 
 
 @when(parsers.parse('viewer "{user}" claims "{name}"'))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pytest_bdd import given, parsers, then, when
 
-from mgm_platform.steps.world import World
+from mgm_platform.steps.world import World, set_up
 
 
 def _state(world: World) -> dict:
@@ -155,8 +155,7 @@ def confirm_acceptance_wrong(world: World, name: str, other: str) -> None:
 @given(parsers.parse('the Desktop moved the payout of "{name}" to "{status}"'))
 def moved_payout(world: World, name: str, status: str) -> None:
     answer = world.answered(world.ebs.patch_status(world.payout_id(name), status))
-    got = f"{answer.status_code} {answer.text}"
-    assert answer.status_code == 200, f"moving {name}'s payout to {status}: {got}"
+    set_up(answer, expected=200, what=f"moving {name}'s payout to {status}")
     assert answer.json()["status"] == status, answer.text
 
 

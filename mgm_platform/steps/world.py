@@ -123,6 +123,12 @@ class World:
         return "\n\n".join(ebs.health.report() for ebs in self.started) or "(no EBS was started)"
 
 
+def set_up(answer: httpx.Response, *, expected: int, what: str) -> None:
+    """A ``Given`` holds only if what it set up was accepted."""
+    got = f"{answer.status_code} {answer.text}"
+    assert answer.status_code == expected, f"{what}: expected {expected}, got {got}"
+
+
 # A scenario that provokes a 5xx or an unhandled error on purpose says so with this tag.
 EXPECTS_SERVER_ERROR = "server_error_expected"
 _STEP_FAILED = pytest.StashKey[bool]()
