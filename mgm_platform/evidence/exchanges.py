@@ -90,7 +90,9 @@ def _render_body(raw: bytes, headers: list[tuple[str, str]], redactor: Redactor)
 class ExchangeJournal:
     """Exchanges in the order their requests were sent; drained by the evidence plugin."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, recording: bool = True) -> None:
+        # Off, the hooks keep nothing: without the evidence plugin nobody drains the journal.
+        self.recording = recording
         self._guard = threading.Lock()
         self._pending: list[HttpExchange] = []  # not yet attached to a step
         self._scenario: list[HttpExchange] = []  # all of the current scenario
@@ -99,7 +101,7 @@ class ExchangeJournal:
 
     # -- fed by the hooks ------------------------------------------------------------
     def on_request(self, request: httpx.Request) -> None:
-        if getattr(self._quiet, "on", False):
+        if not self.recording or getattr(self._quiet, "on", False):
             return
         try:
             body = request.content
@@ -157,7 +159,8 @@ class ExchangeJournal:
             self._quiet.on = False
 
 
-JOURNAL = ExchangeJournal()
+# The process's journal; the evidence plugin turns recording on when Allure records results.
+JOURNAL = ExchangeJournal(recording=False)
 
 
 class _JournalTransport(httpx.BaseTransport):

@@ -75,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Evidence only where Allure records results: without --alluredir there is no test
         # result to attach to (and an in-process pytester run must not write into the outer one's).
         config.pluginmanager.register(EvidencePlugin(config), "mgm_evidence_recorder")
+        JOURNAL.recording = True
         # Every test EBS's own client journals its exchanges too (mgm_core offers the hook point).
         config.stash[EBS_HTTP_OPTIONS] = journaled
     shard = config.getoption("mgm_shard", default=None)
